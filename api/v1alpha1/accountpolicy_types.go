@@ -1,0 +1,290 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// EnforcementAction is a restriction applied to an account's namespaces.
+// +kubebuilder:validation:Enum=FreezeChanges;BlockNewWorkloads;RevokeAccess;ScaleToZero;IsolateNetwork
+type EnforcementAction string
+
+// The enforcement actions.
+const (
+	ActionFreezeChanges     EnforcementAction = "FreezeChanges"
+	ActionBlockNewWorkloads EnforcementAction = "BlockNewWorkloads"
+	ActionRevokeAccess      EnforcementAction = "RevokeAccess"
+	ActionScaleToZero       EnforcementAction = "ScaleToZero"
+	ActionIsolateNetwork    EnforcementAction = "IsolateNetwork"
+)
+
+// SeverityPoints are the points of an incident of each severity before the
+// category weight is applied.
+type SeverityPoints struct {
+	// minor incidents' points.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Minor int32 `json:"minor"`
+	// major incidents' points.
+	// +optional
+	// +kubebuilder:default=2
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Major int32 `json:"major"`
+	// critical incidents' points.
+	// +optional
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Critical int32 `json:"critical"`
+}
+
+// CategoryWeights multiply an incident's severity points by its category.
+type CategoryWeights struct {
+	// abuse of staff.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Abuse int32 `json:"abuse"`
+	// supportLoad: excessive demands on support.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	SupportLoad int32 `json:"supportLoad"`
+	// nonPayment of invoices.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	NonPayment int32 `json:"nonPayment"`
+	// policyViolation: breaking the terms of service.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	PolicyViolation int32 `json:"policyViolation"`
+	// poorFit: the product does not serve the customer's needs.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	PoorFit int32 `json:"poorFit"`
+	// other incidents.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Other int32 `json:"other"`
+}
+
+// Thresholds are the scores at which each phase is reached.
+// +kubebuilder:validation:XValidation:rule="self.warned < self.finalNotice && self.finalNotice < self.terminated",message="thresholds must be strictly ascending: warned < finalNotice < terminated"
+type Thresholds struct {
+	// warned is the score at which an account is Warned.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	Warned int32 `json:"warned"`
+	// finalNotice is the score at which an account gets its FinalNotice.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	FinalNotice int32 `json:"finalNotice"`
+	// terminated is the score at which an account may be Terminated.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	Terminated int32 `json:"terminated"`
+}
+
+// Enforcement lists the actions in force in each phase.
+type Enforcement struct {
+	// warned actions; none by default.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=5
+	Warned []EnforcementAction `json:"warned,omitempty"`
+	// finalNotice actions; FreezeChanges by default.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:default={FreezeChanges}
+	FinalNotice []EnforcementAction `json:"finalNotice,omitempty"`
+	// terminated actions; all five by default.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:default={FreezeChanges,RevokeAccess,ScaleToZero,IsolateNetwork,BlockNewWorkloads}
+	Terminated []EnforcementAction `json:"terminated,omitempty"`
+}
+
+// Messages are the courteous texts carried in Events and notifications.
+type Messages struct {
+	// warned is sent when an account is Warned.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Warned string `json:"warned,omitempty"`
+	// finalNotice is sent when an account gets its FinalNotice.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	FinalNotice string `json:"finalNotice,omitempty"`
+	// terminated is sent on termination and should carry a referral.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Terminated string `json:"terminated,omitempty"`
+	// reinstated is sent when a terminated account is reinstated.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Reinstated string `json:"reinstated,omitempty"`
+}
+
+// Webhook is an outbound HTTPS endpoint for CloudEvents.
+type Webhook struct {
+	// url of the endpoint; must be https.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https'",message="webhook url must be an absolute https:// URL"
+	URL string `json:"url"`
+	// secretRef names a Secret in the operator's namespace whose key "hmacKey"
+	// signs deliveries.
+	// +optional
+	SecretRef *corev1.LocalObjectReference `json:"secretRef,omitempty"`
+}
+
+// Notifications configures outbound delivery of transitions.
+type Notifications struct {
+	// webhook delivers CloudEvents over HTTPS.
+	// +optional
+	Webhook *Webhook `json:"webhook,omitempty"`
+}
+
+// AccountPolicySpec says how much incidents weigh and where the lines are.
+type AccountPolicySpec struct {
+	// accountSelector selects the accounts that name no policy.
+	// +optional
+	AccountSelector *metav1.LabelSelector `json:"accountSelector,omitempty"`
+	// window: incidents older than this stop counting. 90 days by default.
+	// Go duration syntax, e.g. "2160h".
+	// +optional
+	// +kubebuilder:default="2160h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="window must be a positive duration such as \"2160h\" (hours are the largest unit)"
+	Window metav1.Duration `json:"window,omitempty"`
+	// severityPoints per severity; Minor 1, Major 2, Critical 3 by default.
+	// +optional
+	// +kubebuilder:default={}
+	SeverityPoints SeverityPoints `json:"severityPoints,omitempty"`
+	// categoryWeights per category; 1 each by default.
+	// +optional
+	// +kubebuilder:default={}
+	CategoryWeights CategoryWeights `json:"categoryWeights,omitempty"`
+	// thresholds, strictly ascending and positive.
+	// +required
+	Thresholds Thresholds `json:"thresholds"`
+	// noticePeriod is the minimum time in FinalNotice before Terminated.
+	// 14 days by default.
+	// +optional
+	// +kubebuilder:default="336h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="noticePeriod must be a non-negative duration such as \"336h\""
+	NoticePeriod metav1.Duration `json:"noticePeriod,omitempty"`
+	// requireApproval: termination waits for spec.terminationApproval on the
+	// account. True by default.
+	// +optional
+	// +kubebuilder:default=true
+	RequireApproval *bool `json:"requireApproval,omitempty"`
+	// recoveryPeriod is how long the score must stay below a phase's
+	// threshold before the account steps down from it. 0 by default.
+	// +optional
+	// +kubebuilder:default="0s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="recoveryPeriod must be a non-negative duration such as \"72h\""
+	RecoveryPeriod metav1.Duration `json:"recoveryPeriod,omitempty"`
+	// enforcement lists the actions in force in each phase.
+	// +optional
+	// +kubebuilder:default={}
+	Enforcement Enforcement `json:"enforcement,omitempty"`
+	// messages are courteous texts carried in Events and notifications.
+	// +optional
+	Messages Messages `json:"messages,omitempty"`
+	// notifications configures outbound delivery.
+	// +optional
+	Notifications Notifications `json:"notifications,omitempty"`
+	// dryRun evaluates, reports and announces, but enforces nothing.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+// PhaseCounts counts governed accounts per phase.
+type PhaseCounts struct {
+	// good accounts.
+	// +optional
+	Good int32 `json:"good"`
+	// warned accounts.
+	// +optional
+	Warned int32 `json:"warned"`
+	// finalNotice accounts.
+	// +optional
+	FinalNotice int32 `json:"finalNotice"`
+	// terminated accounts.
+	// +optional
+	Terminated int32 `json:"terminated"`
+}
+
+// AccountPolicyStatus is written by the operator.
+type AccountPolicyStatus struct {
+	// observedGeneration is the generation last evaluated.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// accounts is the number of accounts this policy governs.
+	// +optional
+	Accounts int32 `json:"accounts"`
+	// phases counts governed accounts per phase.
+	// +optional
+	Phases PhaseCounts `json:"phases"`
+	// conditions: Ready.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// AccountPolicy weighs incidents against thresholds for the accounts it
+// governs and says what is enforced in each phase.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=apol
+// +kubebuilder:printcolumn:name="Warned",type=integer,JSONPath=`.spec.thresholds.warned`
+// +kubebuilder:printcolumn:name="FinalNotice",type=integer,JSONPath=`.spec.thresholds.finalNotice`
+// +kubebuilder:printcolumn:name="Terminated",type=integer,JSONPath=`.spec.thresholds.terminated`
+// +kubebuilder:printcolumn:name="Accounts",type=integer,JSONPath=`.status.accounts`
+// +kubebuilder:printcolumn:name="DryRun",type=boolean,JSONPath=`.spec.dryRun`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type AccountPolicy struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the policy.
+	// +required
+	Spec AccountPolicySpec `json:"spec"`
+	// status is written by the operator.
+	// +optional
+	Status AccountPolicyStatus `json:"status,omitempty"`
+}
+
+// AccountPolicyList is a list of AccountPolicies.
+// +kubebuilder:object:root=true
+type AccountPolicyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AccountPolicy `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&AccountPolicy{}, &AccountPolicyList{})
+}

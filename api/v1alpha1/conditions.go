@@ -1,0 +1,51 @@
+package v1alpha1
+
+// Condition types on CustomerAccount and AccountPolicy status.
+const (
+	// ConditionReady: the account was evaluated against a usable policy (or,
+	// on a policy, the policy is usable).
+	ConditionReady = "Ready"
+	// ConditionAccessRestricted: some enforcement action is in force.
+	ConditionAccessRestricted = "AccessRestricted"
+	// ConditionTerminationPending: in FinalNotice, with the score reaching the
+	// termination threshold, waiting for the notice period or an approval.
+	ConditionTerminationPending = "TerminationPending"
+	// ConditionHeld: a hold is pausing escalation.
+	ConditionHeld = "Held"
+)
+
+// Condition reasons.
+const (
+	// ReasonEvaluated: Ready=True, the account was evaluated.
+	ReasonEvaluated = "Evaluated"
+	// ReasonNoPolicy: Ready=False, no policy governs the account.
+	ReasonNoPolicy = "NoPolicy"
+	// ReasonPolicyConflict: Ready=False, several policies select the account.
+	ReasonPolicyConflict = "PolicyConflict"
+	// ReasonPolicyNotReady: Ready=False, the governing policy is unusable.
+	ReasonPolicyNotReady = "PolicyNotReady"
+	// ReasonEnforcementFailed: Ready=False, enforcement could not complete.
+	ReasonEnforcementFailed = "EnforcementFailed"
+	// ReasonNoticePeriod: TerminationPending, the notice period is running.
+	ReasonNoticePeriod = "NoticePeriod"
+	// ReasonAwaitingApproval: TerminationPending, waiting for approval.
+	ReasonAwaitingApproval = "AwaitingApproval"
+	// ReasonNotPending: TerminationPending=False.
+	ReasonNotPending = "NotPending"
+	// ReasonHoldActive: Held=True.
+	ReasonHoldActive = "HoldActive"
+	// ReasonNoHold: Held=False.
+	ReasonNoHold = "NoHold"
+	// ReasonRestricted: AccessRestricted=True.
+	ReasonRestricted = "Restricted"
+	// ReasonUnrestricted: AccessRestricted=False.
+	ReasonUnrestricted = "Unrestricted"
+	// ReasonDryRun: AccessRestricted=False, actions would be in force.
+	ReasonDryRun = "DryRun"
+	// ReasonExempt: AccessRestricted=False, the account is exempt.
+	ReasonExempt = "Exempt"
+	// ReasonPolicyValid: policy Ready=True.
+	ReasonPolicyValid = "Valid"
+	// ReasonPolicyInvalid: policy Ready=False.
+	ReasonPolicyInvalid = "Invalid"
+)

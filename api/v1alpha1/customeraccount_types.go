@@ -1,0 +1,365 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// IncidentCategory says what kind of trouble an incident records.
+// +kubebuilder:validation:Enum=Abuse;SupportLoad;NonPayment;PolicyViolation;PoorFit;Other
+type IncidentCategory string
+
+// The incident categories.
+const (
+	CategoryAbuse           IncidentCategory = "Abuse"
+	CategorySupportLoad     IncidentCategory = "SupportLoad"
+	CategoryNonPayment      IncidentCategory = "NonPayment"
+	CategoryPolicyViolation IncidentCategory = "PolicyViolation"
+	CategoryPoorFit         IncidentCategory = "PoorFit"
+	CategoryOther           IncidentCategory = "Other"
+)
+
+// Categories lists every IncidentCategory in a stable order.
+var Categories = []IncidentCategory{CategoryAbuse, CategorySupportLoad, CategoryNonPayment, CategoryPolicyViolation, CategoryPoorFit, CategoryOther}
+
+// Severity grades an incident.
+// +kubebuilder:validation:Enum=Minor;Major;Critical
+type Severity string
+
+// The severities.
+const (
+	SeverityMinor    Severity = "Minor"
+	SeverityMajor    Severity = "Major"
+	SeverityCritical Severity = "Critical"
+)
+
+// Attribution says whose fault an incident was.
+// +kubebuilder:validation:Enum=Customer;Vendor
+type Attribution string
+
+// The attributions. Vendor-caused incidents are shown but never counted.
+const (
+	AttributionCustomer Attribution = "Customer"
+	AttributionVendor   Attribution = "Vendor"
+)
+
+// AccountPhase is where an account stands in its lifecycle.
+// +kubebuilder:validation:Enum=Good;Warned;FinalNotice;Terminated
+type AccountPhase string
+
+// The phases, in ascending order of severity.
+const (
+	PhaseGood        AccountPhase = "Good"
+	PhaseWarned      AccountPhase = "Warned"
+	PhaseFinalNotice AccountPhase = "FinalNotice"
+	PhaseTerminated  AccountPhase = "Terminated"
+)
+
+// Contact is a person to notify about the account.
+type Contact struct {
+	// name of the contact.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name"`
+	// email address of the contact.
+	// +required
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=254
+	// +kubebuilder:validation:Pattern=`^[^@\s]+@[^@\s]+$`
+	Email string `json:"email"`
+}
+
+// Waiver is a human decision that an incident no longer counts.
+type Waiver struct {
+	// by names who waived the incident.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is when the incident was waived.
+	// +required
+	At metav1.Time `json:"at"`
+	// reason explains the waiver.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
+}
+
+// Incident is one entry in the account's ledger. Once recorded it never
+// changes, except that a waiver may be added once.
+// +kubebuilder:validation:XValidation:rule="self.category == oldSelf.category && self.severity == oldSelf.severity && self.occurredAt == oldSelf.occurredAt && self.reportedBy == oldSelf.reportedBy && self.summary == oldSelf.summary && self.attribution == oldSelf.attribution && has(self.points) == has(oldSelf.points) && (!has(self.points) || self.points == oldSelf.points)",message="a recorded incident cannot be edited; to stop it counting, waive it (set incidents[].waiver), or record a new incident with a new id"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.waiver) || (has(self.waiver) && self.waiver == oldSelf.waiver)",message="an incident's waiver is final and cannot be changed or removed; record a new incident if the matter comes up again"
+type Incident struct {
+	// id identifies the incident within the account: lowercase letters,
+	// digits and '-', starting and ending with a letter or digit.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	ID string `json:"id"`
+	// category says what kind of trouble this was.
+	// +required
+	Category IncidentCategory `json:"category"`
+	// severity grades the incident; Minor when unset.
+	// +optional
+	// +kubebuilder:default=Minor
+	Severity Severity `json:"severity,omitempty"`
+	// occurredAt is when the incident happened. Incidents in the future do
+	// not count until they have occurred.
+	// +required
+	OccurredAt metav1.Time `json:"occurredAt"`
+	// reportedBy names the person or system that recorded the incident.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	ReportedBy string `json:"reportedBy"`
+	// summary says what happened, briefly.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Summary string `json:"summary"`
+	// attribution says whose fault it was; Vendor-caused incidents are shown
+	// and never counted. Customer when unset.
+	// +optional
+	// +kubebuilder:default=Customer
+	Attribution Attribution `json:"attribution,omitempty"`
+	// points, when set, overrides the points the policy would compute.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Points *int32 `json:"points,omitempty"`
+	// waiver, once given, stops the incident counting. It can be added once
+	// and never changed or removed.
+	// +optional
+	Waiver *Waiver `json:"waiver,omitempty"`
+}
+
+// Hold pauses escalation (not de-escalation) until a moment.
+type Hold struct {
+	// until is when the hold ends.
+	// +required
+	Until metav1.Time `json:"until"`
+	// by names who placed the hold.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// reason explains the hold, e.g. "presenting the issue to the customer".
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
+}
+
+// Decision is a recorded human decision: an approval or a reinstatement.
+type Decision struct {
+	// by names who decided.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is when the decision was taken.
+	// +required
+	At metav1.Time `json:"at"`
+	// note or reason explaining the decision.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Note string `json:"note,omitempty"`
+}
+
+// Reinstatement lifts a termination. Incidents before `at` stop counting.
+type Reinstatement struct {
+	// by names who reinstated the account.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is when the account was reinstated; incidents that occurred before
+	// it no longer count.
+	// +required
+	At metav1.Time `json:"at"`
+	// reason explains the reinstatement.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
+}
+
+// CustomerAccountSpec is the desired state of a CustomerAccount: who the
+// customer is and the ledger of what happened.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.incidents) || has(self.incidents)",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
+type CustomerAccountSpec struct {
+	// displayName is the human name of the customer.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	DisplayName string `json:"displayName,omitempty"`
+	// policyName names the AccountPolicy that governs this account. When
+	// empty, the one policy whose accountSelector matches the account's
+	// labels governs it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	PolicyName string `json:"policyName,omitempty"`
+	// contacts are passed to notifications.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	Contacts []Contact `json:"contacts,omitempty"`
+	// incidents is the ledger. Entries are keyed by id so several writers can
+	// add entries with server-side apply. Entries cannot be removed.
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	// +kubebuilder:validation:MaxItems=500
+	// +kubebuilder:validation:XValidation:rule="oldSelf.all(o, self.exists(n, n.id == o.id))",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
+	Incidents []Incident `json:"incidents,omitempty"`
+	// hold pauses escalation until hold.until.
+	// +optional
+	Hold *Hold `json:"hold,omitempty"`
+	// terminationApproval is the human decision to terminate. It only counts
+	// if given on or after the moment the account entered its current
+	// FinalNotice.
+	// +optional
+	TerminationApproval *Decision `json:"terminationApproval,omitempty"`
+	// reinstatement lifts Terminated; incidents that occurred before
+	// reinstatement.at stop counting.
+	// +optional
+	Reinstatement *Reinstatement `json:"reinstatement,omitempty"`
+}
+
+// NamespaceStatus reports enforcement on one tenant namespace.
+type NamespaceStatus struct {
+	// name of the namespace.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// actions in force in the namespace (or that would be, in dry run).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=5
+	Actions []EnforcementAction `json:"actions,omitempty"`
+	// message explains anything unusual: protected, dry run, drift, errors.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Message string `json:"message,omitempty"`
+}
+
+// Transition is one entry of the account's history.
+type Transition struct {
+	// from is the phase left.
+	// +optional
+	From AccountPhase `json:"from,omitempty"`
+	// to is the phase entered.
+	// +required
+	To AccountPhase `json:"to"`
+	// at is when the transition happened.
+	// +required
+	At metav1.Time `json:"at"`
+	// score at the time of the transition.
+	// +optional
+	Score int32 `json:"score"`
+	// reason is a CamelCase word for the transition.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason"`
+	// message explains the transition.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Message string `json:"message,omitempty"`
+}
+
+// CustomerAccountStatus is written only by the operator and can be rebuilt
+// from the world.
+type CustomerAccountStatus struct {
+	// observedGeneration is the generation last evaluated successfully.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// phase is where the account stands.
+	// +optional
+	Phase AccountPhase `json:"phase,omitempty"`
+	// phaseSince is when the account entered its phase.
+	// +optional
+	PhaseSince *metav1.Time `json:"phaseSince,omitempty"`
+	// policy is the AccountPolicy that governs the account.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Policy string `json:"policy,omitempty"`
+	// score is the points counted now.
+	// +optional
+	Score int32 `json:"score"`
+	// thresholds lists the phases whose threshold the score reaches.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=3
+	Thresholds []AccountPhase `json:"thresholds,omitempty"`
+	// countedIncidents is how many incidents count now.
+	// +optional
+	CountedIncidents int32 `json:"countedIncidents"`
+	// vendorIncidents is how many incidents the vendor caused.
+	// +optional
+	VendorIncidents int32 `json:"vendorIncidents"`
+	// waivedIncidents is how many incidents were waived.
+	// +optional
+	WaivedIncidents int32 `json:"waivedIncidents"`
+	// primaryConcern is the category with the most counted points.
+	// +optional
+	PrimaryConcern IncidentCategory `json:"primaryConcern,omitempty"`
+	// nextEvaluation is the next moment the outcome can change with no edit.
+	// +optional
+	NextEvaluation *metav1.Time `json:"nextEvaluation,omitempty"`
+	// namespaces reports enforcement on each tenant namespace.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=256
+	Namespaces []NamespaceStatus `json:"namespaces,omitempty"`
+	// history lists recent transitions, newest first.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	History []Transition `json:"history,omitempty"`
+	// conditions: Ready, AccessRestricted, TerminationPending, Held.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CustomerAccount records a customer's incidents and shows where the
+// customer stands in the Good → Warned → FinalNotice → Terminated lifecycle.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=acct
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Score",type=integer,JSONPath=`.status.score`
+// +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.status.policy`
+// +kubebuilder:printcolumn:name="Restricted",type=string,JSONPath=`.status.conditions[?(@.type=="AccessRestricted")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Next",type=date,JSONPath=`.status.nextEvaluation`,priority=1
+// +kubebuilder:printcolumn:name="Concern",type=string,JSONPath=`.status.primaryConcern`,priority=1
+type CustomerAccount struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the customer and the ledger.
+	// +required
+	Spec CustomerAccountSpec `json:"spec"`
+	// status is written by the operator.
+	// +optional
+	Status CustomerAccountStatus `json:"status,omitempty"`
+}
+
+// CustomerAccountList is a list of CustomerAccounts.
+// +kubebuilder:object:root=true
+type CustomerAccountList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []CustomerAccount `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&CustomerAccount{}, &CustomerAccountList{})
+}
