@@ -1,0 +1,206 @@
+package lifecycle
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// Transition reasons.
+const (
+	// ReasonEscalated: the score reached a higher phase's threshold.
+	ReasonEscalated = "Escalated"
+	// ReasonTerminated: FinalNotice ended in termination.
+	ReasonTerminated = "Terminated"
+	// ReasonRecovered: the score stayed below a threshold for the recovery
+	// period and the account stepped down.
+	ReasonRecovered = "Recovered"
+	// ReasonReinstated: a reinstatement lifted Terminated.
+	ReasonReinstated = "Reinstated"
+)
+
+// Decision is the outcome of evaluating an account at a moment.
+type Decision struct {
+	// Phase is the phase after this evaluation.
+	Phase v1alpha1.AccountPhase
+	// PhaseSince is when Phase was entered: unchanged unless a transition
+	// happened, then now.
+	PhaseSince time.Time
+	// Transition is nil when the phase did not change.
+	Transition *Transition
+	// Level is the highest phase whose threshold the score reaches.
+	Level v1alpha1.AccountPhase
+	// Score is the sum of the counted incidents' points.
+	Score int32
+	// Thresholds are the phases whose threshold the score reaches, ascending.
+	Thresholds []v1alpha1.AccountPhase
+	// Counted, Vendor and Waived count incidents; a waived vendor incident
+	// is only in Vendor.
+	Counted, Vendor, Waived int32
+	// PrimaryConcern is the category with the most counted points, "" when
+	// the score is 0.
+	PrimaryConcern v1alpha1.IncidentCategory
+	// Conditions are TerminationPending and Held, with LastTransitionTime now
+	// (merge them with meta.SetStatusCondition).
+	Conditions []metav1.Condition
+	// NextEvaluation is the next moment the outcome can change with no edit:
+	// now when another transition is already due, nil if never.
+	NextEvaluation *time.Time
+	// Explanation says why this phase, what happens next and when.
+	Explanation string
+}
+
+// Transition is a phase change decided by Evaluate.
+type Transition struct {
+	From, To v1alpha1.AccountPhase
+	// Reason is ReasonEscalated, ReasonTerminated, ReasonRecovered or
+	// ReasonReinstated.
+	Reason string
+	// Message says why, what next and when.
+	Message string
+}
+
+// state is the account's phase as recorded in its status.
+type state struct {
+	phase rank
+	since time.Time
+}
+
+// outcome is one step of the state machine.
+type outcome struct {
+	phase      rank
+	transition *Transition
+	next       moment
+}
+
+// Evaluate decides where an account stands at now under the policy. It is
+// pure: no client, no clock. The current state is account.Status.Phase and
+// PhaseSince; an empty (or unknown) phase is a new account, Good since its
+// creationTimestamp (or now if that is zero). The policy is used as read from
+// the API server, but zero values are tolerated: a nil requireApproval means
+// true, a zero window 90 days, negative periods 0. Check a policy with
+// CheckPolicy first; with a nil policy Evaluate keeps the recorded state.
+func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) Decision {
+	now = now.Round(0) // compare wall clocks only
+	if account == nil {
+		account = &v1alpha1.CustomerAccount{}
+	}
+	st := currentState(account, now)
+	if policy == nil {
+		return Decision{
+			Phase: st.phase.phase(), PhaseSince: st.since, Level: v1alpha1.PhaseGood,
+			Explanation: "No policy was given, so the account keeps its recorded phase and nothing was evaluated.",
+		}
+	}
+	f := newFacts(account, policy, now)
+	o := decide(f, account, st)
+	final, next := st, o.next
+	if o.transition != nil {
+		// Describe and schedule from the phase just entered.
+		final = state{phase: o.phase, since: now}
+		if o2 := decide(f, account, final); o2.transition != nil {
+			next = moment{at: now, why: whyTransitionDue}
+		} else {
+			next = o2.next
+		}
+	}
+	d := Decision{
+		Phase:          final.phase.phase(),
+		PhaseSince:     final.since,
+		Transition:     o.transition,
+		Level:          f.level.phase(),
+		Score:          clamp32(f.score),
+		Counted:        f.counted,
+		Vendor:         f.vendor,
+		Waived:         f.waived,
+		PrimaryConcern: f.primaryConcern(),
+		Conditions:     conditions(f, account, final),
+		Explanation:    explain(f, account, final, next),
+	}
+	for k := warned; k <= terminated; k++ {
+		if f.score >= f.rules.th[k] {
+			d.Thresholds = append(d.Thresholds, k.phase())
+		}
+	}
+	if !next.at.IsZero() {
+		d.NextEvaluation = &next.at
+	}
+	return d
+}
+
+func currentState(account *v1alpha1.CustomerAccount, now time.Time) state {
+	r, ok := rankOf(account.Status.Phase)
+	switch {
+	case !ok:
+		// A new account: Good since it was created.
+		if t := account.CreationTimestamp; !t.IsZero() {
+			return state{phase: good, since: t.Time}
+		}
+		return state{phase: good, since: now}
+	case account.Status.PhaseSince == nil:
+		// The clock restarts rather than cutting a notice period short.
+		return state{phase: r, since: now}
+	default:
+		return state{phase: r, since: account.Status.PhaseSince.Time}
+	}
+}
+
+// decide applies the lifecycle rules once to the recorded state.
+func decide(f *facts, account *v1alpha1.CustomerAccount, st state) outcome {
+	held := heldAt(account, f.now)
+	switch {
+	case st.phase == terminated:
+		if ra := reinstatedAt(account); ra != nil && st.since.Before(*ra) && !ra.After(f.now) {
+			to := good
+			if !held {
+				to = min(f.level, finalNotice)
+			}
+			return outcome{phase: to, transition: reinstatedTransition(f, account, to)}
+		}
+	case f.level > st.phase && st.phase < finalNotice:
+		if !held {
+			to := min(f.level, finalNotice)
+			return outcome{phase: to, transition: escalatedTransition(f, st.phase, to)}
+		}
+	case f.level > st.phase: // FinalNotice with the score reaching Terminated
+		if len(failingGates(gateInput{f, account, st})) == 0 {
+			return outcome{phase: terminated, transition: terminatedTransition(f, account, st)}
+		}
+	case f.level < st.phase:
+		if to := f.stepDown(st.phase); to < st.phase {
+			return outcome{phase: to, transition: recoveredTransition(f, st.phase, to)}
+		}
+	}
+	return outcome{phase: st.phase, next: nextMoment(f, account, st)}
+}
+
+// nextMoment is the earliest moment after now at which deciding from st can
+// give another outcome, when nothing is edited.
+func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
+	now := f.now
+	m := f.scoreChange
+	if h := account.Spec.Hold; heldAt(account, now) {
+		m.offer(h.Until.Time, now, whyHoldEnds)
+	}
+	switch {
+	case st.phase == terminated:
+		if ra := reinstatedAt(account); ra != nil && st.since.Before(*ra) {
+			m.offer(*ra, now, whyReinstated)
+		}
+	case st.phase == finalNotice && f.level == terminated:
+		m.offer(st.since.Add(f.rules.notice), now, whyNoticeEnds)
+		if a := account.Spec.TerminationApproval; a != nil && f.rules.requireApproval && !a.At.Time.Before(st.since) {
+			m.offer(a.At.Time, now, whyApprovalDated)
+		}
+	case f.level < st.phase:
+		f.offerRecovery(&m, st.phase)
+	}
+	return m
+}
+
+func heldAt(account *v1alpha1.CustomerAccount, now time.Time) bool {
+	h := account.Spec.Hold
+	return h != nil && now.Before(h.Until.Time)
+}

@@ -1,0 +1,90 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// Why Counts says an incident does not count.
+const (
+	NotCountedVendor              = "vendor-caused"
+	NotCountedWaived              = "waived"
+	NotCountedNotYetOccurred      = "not yet occurred"
+	NotCountedBeforeReinstatement = "before reinstatement"
+	NotCountedExpired             = "expired"
+)
+
+// incidentInput is what the counting checks look at.
+type incidentInput struct {
+	inc          *v1alpha1.Incident
+	reinstatedAt *time.Time
+	window       time.Duration
+	now          time.Time
+}
+
+// incidentCheck returns the reason an incident does not count, if it fails.
+type incidentCheck func(incidentInput) (reason string, failed bool)
+
+// incidentChecks run in order; the first failure is the reason reported.
+var incidentChecks = []incidentCheck{isVendorCaused, isWaived, hasNotOccurred, isBeforeReinstatement, hasExpired}
+
+func isVendorCaused(in incidentInput) (string, bool) {
+	return NotCountedVendor, in.inc.Attribution == v1alpha1.AttributionVendor
+}
+
+func isWaived(in incidentInput) (string, bool) {
+	return NotCountedWaived, in.inc.Waiver != nil
+}
+
+func hasNotOccurred(in incidentInput) (string, bool) {
+	return NotCountedNotYetOccurred, in.inc.OccurredAt.Time.After(in.now)
+}
+
+// isBeforeReinstatement: a reinstatement stops earlier incidents counting from
+// its own moment on, so a future-dated one does not act early.
+func isBeforeReinstatement(in incidentInput) (string, bool) {
+	ra := in.reinstatedAt
+	return NotCountedBeforeReinstatement, ra != nil && !ra.After(in.now) && in.inc.OccurredAt.Time.Before(*ra)
+}
+
+func hasExpired(in incidentInput) (string, bool) {
+	return NotCountedExpired, !in.now.Before(in.inc.OccurredAt.Time.Add(in.window))
+}
+
+// Counts reports whether the incident counts against the account at now and,
+// if not, why: NotCountedVendor, NotCountedWaived, NotCountedNotYetOccurred,
+// NotCountedBeforeReinstatement or NotCountedExpired. Evaluate uses the same
+// rules.
+func Counts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident, now time.Time) (bool, string) {
+	if inc == nil {
+		return false, NotCountedNotYetOccurred
+	}
+	in := incidentInput{inc: inc, reinstatedAt: reinstatedAt(account), window: DefaultWindow, now: now}
+	if policy != nil {
+		in.window = rulesOf(policy).window
+	}
+	for _, check := range incidentChecks {
+		if reason, failed := check(in); failed {
+			return false, reason
+		}
+	}
+	return true, ""
+}
+
+func reinstatedAt(account *v1alpha1.CustomerAccount) *time.Time {
+	if account == nil || account.Spec.Reinstatement == nil {
+		return nil
+	}
+	return &account.Spec.Reinstatement.At.Time
+}
+
+// span is when a customer incident counts if unwaived: [start, end). It is
+// empty when the incident can never count.
+func span(inc *v1alpha1.Incident, reinstated *time.Time, window time.Duration) (start, end time.Time) {
+	start, end = inc.OccurredAt.Time, inc.OccurredAt.Time.Add(window)
+	if reinstated != nil && start.Before(*reinstated) && reinstated.Before(end) {
+		end = *reinstated
+	}
+	return start, end
+}

@@ -1,0 +1,199 @@
+package lifecycle
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// DefaultWindow applies when a policy's window is zero (defaulting bypassed).
+const DefaultWindow = 90 * 24 * time.Hour
+
+// Bounds the CRD schema enforces; repeated here for policies that never went
+// through the API server (e.g. `kubectl account simulate` on YAML files).
+const (
+	maxThreshold      = 100000
+	maxSeverityPoints = 1000
+	maxCategoryWeight = 100
+)
+
+// rank orders the phases; it indexes thresholds and phase names.
+type rank int8
+
+const (
+	good rank = iota
+	warned
+	finalNotice
+	terminated
+)
+
+var phaseNames = [...]v1alpha1.AccountPhase{v1alpha1.PhaseGood, v1alpha1.PhaseWarned, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseTerminated}
+
+func (r rank) phase() v1alpha1.AccountPhase { return phaseNames[r] }
+
+func rankOf(p v1alpha1.AccountPhase) (rank, bool) {
+	for i, n := range phaseNames {
+		if n == p {
+			return rank(i), true
+		}
+	}
+	return good, false
+}
+
+// rules is a policy resolved to the values the engine uses, with zero values
+// replaced as documented on Evaluate.
+type rules struct {
+	policy          *v1alpha1.AccountPolicy
+	window          time.Duration
+	notice          time.Duration
+	recovery        time.Duration
+	requireApproval bool
+	th              [4]int64 // th[r]: score at which phase r is reached; th[good] unused
+}
+
+func rulesOf(p *v1alpha1.AccountPolicy) rules {
+	s := &p.Spec
+	r := rules{
+		policy:          p,
+		window:          s.Window.Duration,
+		notice:          max(s.NoticePeriod.Duration, 0),
+		recovery:        max(s.RecoveryPeriod.Duration, 0),
+		requireApproval: s.RequireApproval == nil || *s.RequireApproval,
+		th:              [4]int64{0, int64(s.Thresholds.Warned), int64(s.Thresholds.FinalNotice), int64(s.Thresholds.Terminated)},
+	}
+	if r.window <= 0 {
+		r.window = DefaultWindow
+	}
+	return r
+}
+
+// levelOf is the highest phase whose threshold the score reaches.
+func (r *rules) levelOf(score int64) rank {
+	for k := terminated; k > good; k-- {
+		if score >= r.th[k] {
+			return k
+		}
+	}
+	return good
+}
+
+// Points returns the points an incident is worth under the policy: the
+// incident's own points when set, else the category weight times the
+// severity's points (an empty severity is Minor). Zero policy fields are taken
+// as given; a nil policy uses the documented defaults. The result is never
+// negative.
+func Points(policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident) int32 {
+	if inc == nil {
+		return 0
+	}
+	if inc.Points != nil {
+		return clamp32(int64(*inc.Points))
+	}
+	sp := v1alpha1.SeverityPoints{Minor: 1, Major: 2, Critical: 3}
+	cw := v1alpha1.CategoryWeights{Abuse: 1, SupportLoad: 1, NonPayment: 1, PolicyViolation: 1, PoorFit: 1, Other: 1}
+	if policy != nil {
+		sp, cw = policy.Spec.SeverityPoints, policy.Spec.CategoryWeights
+	}
+	sev := sp.Minor
+	switch inc.Severity {
+	case v1alpha1.SeverityMajor:
+		sev = sp.Major
+	case v1alpha1.SeverityCritical:
+		sev = sp.Critical
+	}
+	weights := [...]int32{cw.Abuse, cw.SupportLoad, cw.NonPayment, cw.PolicyViolation, cw.PoorFit, cw.Other}
+	return clamp32(int64(weights[categoryIndex(inc.Category)]) * int64(sev))
+}
+
+// categoryIndex is the category's position in v1alpha1.Categories; anything
+// unknown is treated as Other.
+func categoryIndex(c v1alpha1.IncidentCategory) int {
+	for i, k := range v1alpha1.Categories {
+		if k == c {
+			return i
+		}
+	}
+	return len(v1alpha1.Categories) - 1
+}
+
+func clamp32(v int64) int32 {
+	return int32(min(max(v, 0), math.MaxInt32))
+}
+
+// CheckPolicy returns an error saying everything that makes the policy
+// unusable, or nil. It repeats what the CRD schema enforces, because policies
+// can reach the engine without the API server's validation and defaulting.
+func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
+	if policy == nil {
+		return errors.New("no policy given")
+	}
+	s := &policy.Spec
+	var errs []string
+	if s.Window.Duration < 0 {
+		errs = append(errs, fmt.Sprintf("window %s is negative; use a positive duration such as \"2160h\"", s.Window.Duration))
+	}
+	if s.NoticePeriod.Duration < 0 {
+		errs = append(errs, fmt.Sprintf("noticePeriod %s is negative; use a duration of 0s or more such as \"336h\"", s.NoticePeriod.Duration))
+	}
+	if s.RecoveryPeriod.Duration < 0 {
+		errs = append(errs, fmt.Sprintf("recoveryPeriod %s is negative; use a duration of 0s or more such as \"72h\"", s.RecoveryPeriod.Duration))
+	}
+	t := s.Thresholds
+	for _, f := range []struct {
+		name string
+		v    int32
+	}{{"warned", t.Warned}, {"finalNotice", t.FinalNotice}, {"terminated", t.Terminated}} {
+		if f.v < 1 || f.v > maxThreshold {
+			errs = append(errs, fmt.Sprintf("thresholds.%s is %d; it must be between 1 and %d", f.name, f.v, maxThreshold))
+		}
+	}
+	if !(t.Warned < t.FinalNotice && t.FinalNotice < t.Terminated) {
+		errs = append(errs, fmt.Sprintf("thresholds must be strictly ascending (warned < finalNotice < terminated), got %d, %d, %d", t.Warned, t.FinalNotice, t.Terminated))
+	}
+	sp := s.SeverityPoints
+	for _, f := range []struct {
+		name string
+		v    int32
+	}{{"minor", sp.Minor}, {"major", sp.Major}, {"critical", sp.Critical}} {
+		if f.v < 0 || f.v > maxSeverityPoints {
+			errs = append(errs, fmt.Sprintf("severityPoints.%s is %d; it must be between 0 and %d", f.name, f.v, maxSeverityPoints))
+		}
+	}
+	cw := s.CategoryWeights
+	for _, f := range []struct {
+		name string
+		v    int32
+	}{{"abuse", cw.Abuse}, {"supportLoad", cw.SupportLoad}, {"nonPayment", cw.NonPayment}, {"policyViolation", cw.PolicyViolation}, {"poorFit", cw.PoorFit}, {"other", cw.Other}} {
+		if f.v < 0 || f.v > maxCategoryWeight {
+			errs = append(errs, fmt.Sprintf("categoryWeights.%s is %d; it must be between 0 and %d", f.name, f.v, maxCategoryWeight))
+		}
+	}
+	e := s.Enforcement
+	for _, f := range []struct {
+		name string
+		v    []v1alpha1.EnforcementAction
+	}{{"warned", e.Warned}, {"finalNotice", e.FinalNotice}, {"terminated", e.Terminated}} {
+		for _, a := range f.v {
+			if !knownAction(a) {
+				errs = append(errs, fmt.Sprintf("enforcement.%s has unknown action %q; known actions are FreezeChanges, BlockNewWorkloads, RevokeAccess, ScaleToZero, IsolateNetwork", f.name, a))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("policy %q is unusable: %s", policy.Name, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func knownAction(a v1alpha1.EnforcementAction) bool {
+	switch a {
+	case v1alpha1.ActionFreezeChanges, v1alpha1.ActionBlockNewWorkloads, v1alpha1.ActionRevokeAccess,
+		v1alpha1.ActionScaleToZero, v1alpha1.ActionIsolateNetwork:
+		return true
+	}
+	return false
+}
