@@ -1,0 +1,122 @@
+package controller
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
+	"github.com/accountops/account-lifecycle-operator/internal/metrics"
+)
+
+// AccountPolicyReconciler reports whether a policy is usable and how many
+// accounts it governs in each phase.
+type AccountPolicyReconciler struct {
+	client.Client
+}
+
+// +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=accountpolicies/status,verbs=get;update;patch
+
+// Reconcile recomputes the policy's status from the policy and the accounts.
+func (r *AccountPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	policy := &v1alpha1.AccountPolicy{}
+	if err := r.Get(ctx, req.NamespacedName, policy); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.AccountsByPhase.DeletePartialMatch(map[string]string{"policy": req.Name})
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := policy.DeepCopy()
+
+	ready := metav1.Condition{
+		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: v1alpha1.ReasonPolicyValid, Message: "the policy is usable",
+	}
+	if err := lifecycle.CheckPolicy(policy); err != nil {
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, v1alpha1.ReasonPolicyInvalid, err.Error()
+	} else if err := checkSelector(policy); err != nil {
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, v1alpha1.ReasonPolicyInvalid,
+			"spec.accountSelector is invalid: "+err.Error()
+	}
+	meta.SetStatusCondition(&policy.Status.Conditions, ready)
+
+	var accounts v1alpha1.CustomerAccountList
+	if err := r.List(ctx, &accounts); err != nil {
+		return ctrl.Result{}, err
+	}
+	var counts v1alpha1.PhaseCounts
+	var governed int32
+	for i := range accounts.Items {
+		a := &accounts.Items[i]
+		if a.Status.Policy != policy.Name {
+			continue
+		}
+		governed++
+		switch a.Status.Phase {
+		case v1alpha1.PhaseWarned:
+			counts.Warned++
+		case v1alpha1.PhaseFinalNotice:
+			counts.FinalNotice++
+		case v1alpha1.PhaseTerminated:
+			counts.Terminated++
+		default:
+			counts.Good++
+		}
+	}
+	for phase, n := range map[v1alpha1.AccountPhase]int32{
+		v1alpha1.PhaseGood: counts.Good, v1alpha1.PhaseWarned: counts.Warned,
+		v1alpha1.PhaseFinalNotice: counts.FinalNotice, v1alpha1.PhaseTerminated: counts.Terminated,
+	} {
+		metrics.AccountsByPhase.WithLabelValues(policy.Name, string(phase)).Set(float64(n))
+	}
+	policy.Status.Accounts = governed
+	policy.Status.Phases = counts
+	policy.Status.ObservedGeneration = policy.Generation
+
+	if equality.Semantic.DeepEqual(base.Status, policy.Status) {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, r.Status().Patch(ctx, policy, client.MergeFrom(base))
+}
+
+func checkSelector(policy *v1alpha1.AccountPolicy) error {
+	if policy.Spec.AccountSelector == nil {
+		return nil
+	}
+	_, err := metav1.LabelSelectorAsSelector(policy.Spec.AccountSelector)
+	return err
+}
+
+// SetupWithManager watches policies and the accounts whose status names them.
+func (r *AccountPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.AccountPolicy{}).
+		Watches(&v1alpha1.CustomerAccount{}, handler.EnqueueRequestsFromMapFunc(policiesForAccount)).
+		Named("accountpolicy").
+		Complete(r)
+}
+
+// policiesForAccount enqueues the policy that governs an account (its
+// status) and the one it names, so counts follow phase changes.
+func policiesForAccount(_ context.Context, obj client.Object) []reconcile.Request {
+	a, ok := obj.(*v1alpha1.CustomerAccount)
+	if !ok {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, name := range []string{a.Status.Policy, a.Spec.PolicyName} {
+		if name != "" {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: name}})
+		}
+	}
+	return reqs
+}

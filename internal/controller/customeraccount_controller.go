@@ -1,0 +1,214 @@
+// Package controller holds the reconcilers. They gather inputs, let the
+// lifecycle engine decide, let the enforcer act, and record the outcome.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
+	"github.com/accountops/account-lifecycle-operator/internal/metrics"
+)
+
+// Values of enforcement.Request.DryRunReason.
+const (
+	dryRunPolicy = "dry run"
+	dryRunExempt = "exempt"
+)
+
+// CustomerAccountReconciler moves accounts through their lifecycle.
+type CustomerAccountReconciler struct {
+	client.Client
+	Clock    clock.PassiveClock
+	Recorder EventRecorder
+	Enforcer *enforcement.Enforcer
+}
+
+// +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=customeraccounts,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=customeraccounts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=customeraccounts/finalizers,verbs=update
+// +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=accountpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile gathers the account and its policy, decides with the lifecycle
+// engine, enforces the outcome on the tenant namespaces and records it in
+// one status patch.
+func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	logger := log.FromContext(ctx)
+	// Whole seconds: status times serialize to seconds, and evaluating on the
+	// same grid keeps stored phaseSince and the engine's view identical.
+	now := r.Clock.Now().Truncate(time.Second)
+
+	account := &v1alpha1.CustomerAccount{}
+	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+
+	if !account.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, account)
+	}
+	if !controllerutil.ContainsFinalizer(account, v1alpha1.Finalizer) {
+		// Added before anything is enforced, so nothing is ever left
+		// restricted by an account that disappears.
+		patch := client.MergeFromWithOptions(account.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(account, v1alpha1.Finalizer)
+		if err := r.Patch(ctx, account, patch); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	base := account.DeepCopy()
+	defer func() {
+		if equality.Semantic.DeepEqual(base.Status, account.Status) {
+			return
+		}
+		patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
+		if err := r.Status().Patch(ctx, account, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				// Someone wrote meanwhile: decide again on fresh data.
+				result = ctrl.Result{Requeue: true}
+				return
+			}
+			retErr = errors.Join(retErr, fmt.Errorf("patching status: %w", err))
+		}
+	}()
+
+	resolution, err := resolvePolicy(ctx, r.Client, account)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if resolution.Policy == nil {
+		// Frozen where it is: no policy, no evaluation, nothing enforced or
+		// restored because of it.
+		setReady(&account.Status, false, resolution.Reason, resolution.Message)
+		account.Status.Policy = ""
+		logger.Info("account not evaluated", "reason", resolution.Reason, "message", resolution.Message)
+		return ctrl.Result{}, nil
+	}
+	policy := resolution.Policy
+
+	decision := lifecycle.Evaluate(account, policy, now)
+	recordDecision(&account.Status, policy, decision, now)
+	if t := decision.Transition; t != nil {
+		r.announceTransition(account, policy, decision, t)
+		metrics.Transitions.WithLabelValues(string(t.From), string(t.To)).Inc()
+	}
+
+	dryRun, dryRunReason := policy.Spec.DryRun, dryRunPolicy
+	if account.Labels[v1alpha1.LabelExempt] == "true" {
+		dryRun, dryRunReason = true, dryRunExempt
+	}
+	res, enforceErr := r.Enforcer.Enforce(ctx, enforcement.Request{
+		Account:      account,
+		Phase:        decision.Phase,
+		Actions:      actionsFor(policy, decision.Phase),
+		DryRun:       dryRun,
+		DryRunReason: dryRunReason,
+	})
+	recordEnforcement(&account.Status, res, dryRun, dryRunReason)
+	r.emitEnforcementEvents(account, res.Events)
+	if enforceErr != nil {
+		metrics.EnforcementErrors.Inc()
+		setReady(&account.Status, false, v1alpha1.ReasonEnforcementFailed, enforceErr.Error())
+		return ctrl.Result{}, enforceErr
+	}
+
+	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, decision.Explanation)
+	account.Status.ObservedGeneration = account.Generation
+	return requeueAt(decision.NextEvaluation, r.Clock.Now()), nil
+}
+
+// finalize restores every namespace before letting the account go.
+func (r *CustomerAccountReconciler) finalize(ctx context.Context, account *v1alpha1.CustomerAccount) error {
+	if !controllerutil.ContainsFinalizer(account, v1alpha1.Finalizer) {
+		return nil
+	}
+	res, err := r.Enforcer.Release(ctx, account)
+	r.emitEnforcementEvents(account, res.Events)
+	if err != nil {
+		metrics.EnforcementErrors.Inc()
+		return fmt.Errorf("restoring namespaces before deletion: %w", err)
+	}
+	patch := client.MergeFrom(account.DeepCopy())
+	controllerutil.RemoveFinalizer(account, v1alpha1.Finalizer)
+	return client.IgnoreNotFound(r.Patch(ctx, account, patch))
+}
+
+// actionsFor returns the actions the policy puts in force in a phase.
+func actionsFor(policy *v1alpha1.AccountPolicy, phase v1alpha1.AccountPhase) []v1alpha1.EnforcementAction {
+	switch phase {
+	case v1alpha1.PhaseWarned:
+		return policy.Spec.Enforcement.Warned
+	case v1alpha1.PhaseFinalNotice:
+		return policy.Spec.Enforcement.FinalNotice
+	case v1alpha1.PhaseTerminated:
+		return policy.Spec.Enforcement.Terminated
+	default:
+		return nil
+	}
+}
+
+// requeueAt asks to be woken exactly when the outcome can next change.
+func requeueAt(next *time.Time, now time.Time) ctrl.Result {
+	if next == nil {
+		return ctrl.Result{}
+	}
+	// Rounded up to the second: the reconciler evaluates on whole seconds.
+	after := ceilSecond(*next).Sub(now)
+	if after <= 0 {
+		after = time.Millisecond
+	}
+	return ctrl.Result{RequeueAfter: after}
+}
+
+// announceTransition emits the Event for a phase change, carrying the
+// policy's courteous message for the phase entered.
+func (r *CustomerAccountReconciler) announceTransition(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, t *lifecycle.Transition) {
+	eventType := corev1.EventTypeNormal
+	if t.To == v1alpha1.PhaseFinalNotice || t.To == v1alpha1.PhaseTerminated {
+		eventType = corev1.EventTypeWarning
+	}
+	note := t.Message
+	if courtesy := courteousMessage(policy, t); courtesy != "" {
+		note = note + " " + courtesy
+	}
+	r.Recorder.Eventf(account, nil, eventType, t.Reason, "Transition", "%s", truncate(note, 1024))
+}
+
+func courteousMessage(policy *v1alpha1.AccountPolicy, t *lifecycle.Transition) string {
+	m := policy.Spec.Messages
+	if t.From == v1alpha1.PhaseTerminated && t.To == v1alpha1.PhaseGood {
+		return m.Reinstated
+	}
+	switch t.To {
+	case v1alpha1.PhaseWarned:
+		return m.Warned
+	case v1alpha1.PhaseFinalNotice:
+		return m.FinalNotice
+	case v1alpha1.PhaseTerminated:
+		return m.Terminated
+	}
+	return ""
+}
+
+func (r *CustomerAccountReconciler) emitEnforcementEvents(account *v1alpha1.CustomerAccount, events []enforcement.Event) {
+	for _, e := range events {
+		ns := &corev1.Namespace{}
+		ns.Name = e.Namespace
+		ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+		r.Recorder.Eventf(account, ns, e.Type, e.Reason, "Enforce", "%s", truncate(e.Message, 1024))
+	}
+}

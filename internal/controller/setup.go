@@ -1,0 +1,98 @@
+package controller
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// EventRecorder emits events.k8s.io Events.
+type EventRecorder = events.EventRecorder
+
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+
+// SetupWithManager watches accounts, the policies that govern them and the
+// namespaces labelled for them.
+func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.CustomerAccount{}, builder.WithPredicates(specOrMetadataChanged())).
+		Watches(&v1alpha1.AccountPolicy{}, handler.EnqueueRequestsFromMapFunc(r.accountsForPolicy)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountForNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{}.Or(createOrDelete()))).
+		Named("customeraccount").
+		Complete(r)
+}
+
+// specOrMetadataChanged ignores the reconciler's own status writes: the
+// status is an output, and reacting to it would loop.
+func specOrMetadataChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			return o.GetGeneration() != n.GetGeneration() ||
+				!equalStrings(o.GetLabels(), n.GetLabels()) ||
+				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) ||
+				len(o.GetFinalizers()) != len(n.GetFinalizers())
+		},
+	}
+}
+
+func createOrDelete() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return true },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+func equalStrings(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// accountsForPolicy enqueues the accounts a policy may govern: those naming
+// it, and those naming none (its selector may have changed).
+func (r *CustomerAccountReconciler) accountsForPolicy(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1alpha1.CustomerAccountList
+	if err := r.List(ctx, &list); err != nil {
+		log.FromContext(ctx).Error(err, "listing accounts for policy", "policy", obj.GetName())
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, a := range list.Items {
+		if a.Spec.PolicyName == "" || a.Spec.PolicyName == obj.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: a.Name}})
+		}
+	}
+	return reqs
+}
+
+// accountForNamespace enqueues the account a namespace belongs to, so a
+// namespace that joins a restricted account is restricted too.
+func accountForNamespace(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[v1alpha1.LabelAccount]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+}

@@ -1,0 +1,105 @@
+package controller
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
+)
+
+// maxHistory bounds status.history (newest first); it must match the CRD's
+// MaxItems so a long-lived account never fails its status write.
+const maxHistory = 20
+
+// recordDecision copies the engine's decision into the account status.
+func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, now time.Time) {
+	status.Policy = policy.Name
+	status.Phase = d.Phase
+	if !d.PhaseSince.IsZero() {
+		since := metav1.NewTime(d.PhaseSince.Truncate(time.Second))
+		if status.PhaseSince == nil || !status.PhaseSince.Equal(&since) {
+			status.PhaseSince = &since
+		}
+	}
+	status.Score = d.Score
+	status.Thresholds = d.Thresholds
+	status.CountedIncidents = d.Counted
+	status.VendorIncidents = d.Vendor
+	status.WaivedIncidents = d.Waived
+	status.PrimaryConcern = d.PrimaryConcern
+	status.NextEvaluation = nil
+	if d.NextEvaluation != nil {
+		// metav1.Time serializes whole seconds; round up so the stored value is
+		// never before the real moment (requeue uses the exact one).
+		next := metav1.NewTime(ceilSecond(*d.NextEvaluation))
+		status.NextEvaluation = &next
+	}
+	for _, c := range d.Conditions {
+		meta.SetStatusCondition(&status.Conditions, c)
+	}
+	if t := d.Transition; t != nil {
+		entry := v1alpha1.Transition{
+			From:    t.From,
+			To:      t.To,
+			At:      metav1.NewTime(now.Truncate(time.Second)),
+			Score:   d.Score,
+			Reason:  t.Reason,
+			Message: truncate(t.Message, 2048),
+		}
+		status.History = append([]v1alpha1.Transition{entry}, status.History...)
+		if len(status.History) > maxHistory {
+			status.History = status.History[:maxHistory]
+		}
+	}
+}
+
+// recordEnforcement copies the enforcement result into the account status.
+func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.Result, dryRun bool, dryRunReason string) {
+	status.Namespaces = res.Namespaces
+	cond := metav1.Condition{Type: v1alpha1.ConditionAccessRestricted}
+	switch {
+	case res.Restricted:
+		cond.Status = metav1.ConditionTrue
+		cond.Reason = v1alpha1.ReasonRestricted
+		cond.Message = "enforcement actions are in force on the account's namespaces; see status.namespaces"
+	case dryRun && dryRunReason == dryRunExempt:
+		cond.Status = metav1.ConditionFalse
+		cond.Reason = v1alpha1.ReasonExempt
+		cond.Message = "the account is exempt: nothing is enforced; status.namespaces shows what would be in force"
+	case dryRun:
+		cond.Status = metav1.ConditionFalse
+		cond.Reason = v1alpha1.ReasonDryRun
+		cond.Message = "the policy is in dry run: nothing is enforced; status.namespaces shows what would be in force"
+	default:
+		cond.Status = metav1.ConditionFalse
+		cond.Reason = v1alpha1.ReasonUnrestricted
+		cond.Message = "no enforcement action is in force"
+	}
+	meta.SetStatusCondition(&status.Conditions, cond)
+}
+
+func setReady(status *v1alpha1.CustomerAccountStatus, ok bool, reason, msg string) {
+	c := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: reason, Message: truncate(msg, 32768)}
+	if !ok {
+		c.Status = metav1.ConditionFalse
+	}
+	meta.SetStatusCondition(&status.Conditions, c)
+}
+
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
