@@ -1,0 +1,370 @@
+// Package enforcement brings an account's tenant namespaces to exactly the
+// enforcement actions its policy puts in force for its phase, and reverses
+// every action no longer in force.
+//
+// Nothing is remembered between calls: what is in force in a namespace is
+// read back from the world (the frozen label, the quota and network policy
+// the operator created, the RoleBinding record Secret, the prior-value
+// annotations on workloads), so a fresh process computes the same thing and
+// a call interrupted at any point is finished exactly by the next one.
+package enforcement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// RBAC for exactly what the actions need. Binding is limited to the admin,
+// edit and view ClusterRoles and to namespace Roles: the operator must never
+// be able to hand out cluster-admin, so neither escalate nor bind on all
+// ClusterRoles is granted. Record Secrets live in the operator's namespace.
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=bind
+// +kubebuilder:rbac:groups="",namespace=account-lifecycle-operator-system,resources=secrets,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;replicasets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=batch,resources=cronjobs;jobs,verbs=get;list;watch;update;patch
+
+// Event reasons.
+const (
+	// ReasonAccessRestricted: actions were put in force in a namespace.
+	ReasonAccessRestricted = "AccessRestricted"
+	// ReasonAccessRestored: actions no longer in force were reversed.
+	ReasonAccessRestored = "AccessRestored"
+	// ReasonProtectedNamespace: a protected namespace is labelled for the
+	// account and was left alone.
+	ReasonProtectedNamespace = "ProtectedNamespace"
+	// ReasonRestoreConflict: something changed by someone else while
+	// restricted was left as they made it.
+	ReasonRestoreConflict = "RestoreConflict"
+	// ReasonRevokeIncomplete: a RoleBinding the operator could not recreate
+	// was kept rather than removed.
+	ReasonRevokeIncomplete = "RevokeIncomplete"
+)
+
+// ManagedBy is the value of v1alpha1.LabelManaged on objects the operator
+// creates.
+const ManagedBy = "account-lifecycle-operator"
+
+// maxMessage keeps status messages within the API's 2048-character bound.
+const maxMessage = 2048
+
+// systemNamespaces are never touched, whatever their labels.
+var systemNamespaces = []string{"default", "kube-node-lease", "kube-public", "kube-system"}
+
+// Enforcer applies and reverses enforcement actions on tenant namespaces.
+type Enforcer struct {
+	// Client reads and writes the cluster. Writes use optimistic concurrency
+	// and tolerate AlreadyExists/NotFound, so a stale cached read costs at
+	// most a retry, never a lost record.
+	Client client.Client
+	// OperatorNamespace holds the RoleBinding records; it is never enforced.
+	OperatorNamespace string
+}
+
+// Request says what should be in force for an account now.
+type Request struct {
+	Account *v1alpha1.CustomerAccount
+	Phase   v1alpha1.AccountPhase
+	// Actions should be in force now; every other action is reversed.
+	Actions []v1alpha1.EnforcementAction
+	// DryRun reports what would be in force and changes nothing but the
+	// phase label.
+	DryRun bool
+	// DryRunReason ("dry run" or "exempt") is used in messages.
+	DryRunReason string
+}
+
+// Event is something worth announcing about one namespace.
+type Event struct{ Namespace, Type, Reason, Message string }
+
+// Result reports enforcement on every tenant namespace.
+type Result struct {
+	// Namespaces has one entry per tenant namespace (protected ones too),
+	// sorted by name.
+	Namespaces []v1alpha1.NamespaceStatus
+	// Events are only for changes actually made and for warnings, so a
+	// steady state emits none.
+	Events []Event
+	// Restricted: some action is actually in force somewhere.
+	Restricted bool
+}
+
+// actionOrder is the order in which actions are put in force: freeze first
+// so tenants cannot change what is being restricted, quota before scaling.
+var actionOrder = []v1alpha1.EnforcementAction{
+	v1alpha1.ActionFreezeChanges,
+	v1alpha1.ActionRevokeAccess,
+	v1alpha1.ActionBlockNewWorkloads,
+	v1alpha1.ActionScaleToZero,
+	v1alpha1.ActionIsolateNetwork,
+}
+
+// revertOrder reverses actions: the quota goes before workloads scale back
+// up (so their pods can start) and the freeze is lifted last.
+var revertOrder = []v1alpha1.EnforcementAction{
+	v1alpha1.ActionIsolateNetwork,
+	v1alpha1.ActionBlockNewWorkloads,
+	v1alpha1.ActionScaleToZero,
+	v1alpha1.ActionRevokeAccess,
+	v1alpha1.ActionFreezeChanges,
+}
+
+// Enforce brings every tenant namespace of req.Account to exactly
+// req.Actions. Errors are per namespace, joined; the Result still covers
+// every namespace.
+func (e *Enforcer) Enforce(ctx context.Context, req Request) (Result, error) {
+	want, err := req.validate()
+	if err != nil {
+		return Result{}, err
+	}
+	return e.run(ctx, req.Account, string(req.Phase), func(ctx context.Context, r *nsRun) error {
+		if req.DryRun {
+			return e.dryRun(ctx, r, want, req.DryRunReason)
+		}
+		return e.enforce(ctx, r, want)
+	})
+}
+
+// Release restores everything in every tenant namespace of account and
+// removes the operator's labels, for the finalizer on account deletion.
+func (e *Enforcer) Release(ctx context.Context, account *v1alpha1.CustomerAccount) (Result, error) {
+	if account == nil || account.Name == "" {
+		return Result{}, errors.New("enforcement: release needs an account")
+	}
+	return e.run(ctx, account, "", e.release)
+}
+
+func (req Request) validate() (map[v1alpha1.EnforcementAction]bool, error) {
+	if req.Account == nil || req.Account.Name == "" {
+		return nil, errors.New("enforcement: request needs an account")
+	}
+	if req.Phase == "" {
+		return nil, fmt.Errorf("enforcement: request for account %s has no phase", req.Account.Name)
+	}
+	want := map[v1alpha1.EnforcementAction]bool{}
+	for _, a := range req.Actions {
+		if !slices.Contains(actionOrder, a) {
+			return nil, fmt.Errorf("enforcement: unknown action %q for account %s", a, req.Account.Name)
+		}
+		want[a] = true
+	}
+	return want, nil
+}
+
+// nsRun collects what happened in one namespace during one call.
+type nsRun struct {
+	ns      *corev1.Namespace
+	account *v1alpha1.CustomerAccount
+	// phase is the value of the phase label; "" removes it (release).
+	phase string
+	// dry: report `would` instead of what is in force.
+	dry   bool
+	would []v1alpha1.EnforcementAction
+	// inForce is the set of actions in force once the call is done.
+	inForce  map[v1alpha1.EnforcementAction]bool
+	put      []string // actions put in force, with details
+	reversed []string // actions reversed, with details
+	warnings []warning
+	notes    []string // status message parts that are not warnings
+}
+
+type warning struct {
+	reason, message string
+	// persistent warnings describe a standing state and are announced only
+	// when the account's status does not already report them.
+	persistent bool
+}
+
+func (r *nsRun) warn(reason, format string, args ...any) {
+	r.warnings = append(r.warnings, warning{reason: reason, message: fmt.Sprintf(format, args...)})
+}
+
+func (r *nsRun) warnPersistent(reason, format string, args ...any) {
+	r.warnings = append(r.warnings, warning{reason: reason, message: fmt.Sprintf(format, args...), persistent: true})
+}
+
+func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, phase string, do func(context.Context, *nsRun) error) (Result, error) {
+	var list corev1.NamespaceList
+	if err := e.Client.List(ctx, &list, client.MatchingLabels{v1alpha1.LabelAccount: account.Name}); err != nil {
+		return Result{}, fmt.Errorf("listing namespaces of account %s: %w", account.Name, err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+
+	var res Result
+	var errs []error
+	for i := range list.Items {
+		r := &nsRun{ns: &list.Items[i], account: account, phase: phase, inForce: map[v1alpha1.EnforcementAction]bool{}}
+		var err error
+		switch why := e.protection(r.ns); {
+		case why != "":
+			r.warnPersistent(ReasonProtectedNamespace,
+				"namespace %s is protected (%s) and is never restricted or changed by the operator", r.ns.Name, why)
+		case r.ns.DeletionTimestamp != nil:
+			r.notes = append(r.notes, "namespace is being deleted; left as it is")
+			err = e.discover(ctx, r)
+		default:
+			if err = do(ctx, r); err != nil {
+				// Report what is actually in force after the failure.
+				r.inForce = map[v1alpha1.EnforcementAction]bool{}
+				err = errors.Join(err, e.discover(ctx, r))
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("namespace %s: %w", r.ns.Name, err))
+			r.notes = append(r.notes, "error: "+err.Error())
+		}
+		res.add(r)
+	}
+	return res, errors.Join(errs...)
+}
+
+// protection says why ns must never be touched, or "" if it may be.
+func (e *Enforcer) protection(ns *corev1.Namespace) string {
+	switch {
+	case slices.Contains(systemNamespaces, ns.Name):
+		return "a Kubernetes system namespace"
+	case ns.Name == e.OperatorNamespace:
+		return "the operator's own namespace"
+	case ns.Labels[v1alpha1.LabelProtected] == "true":
+		return "labelled " + v1alpha1.LabelProtected + "=true"
+	}
+	return ""
+}
+
+// enforce puts want in force in one namespace and reverses the rest.
+func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.EnforcementAction]bool) error {
+	// The phase label is written together with the frozen label so the
+	// admission policy's message names the right phase.
+	freeze := want[v1alpha1.ActionFreezeChanges] || r.frozen() // lifted last, below
+	if err := e.setLabels(ctx, r, r.phase, &freeze); err != nil {
+		return err
+	}
+	for _, a := range revertOrder {
+		if !want[a] {
+			if err := e.impl(a).revert(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range actionOrder {
+		if want[a] {
+			if err := e.impl(a).apply(ctx, r); err != nil {
+				return err
+			}
+			r.inForce[a] = true
+		}
+	}
+	return nil
+}
+
+// release reverses every action and removes the operator's labels.
+func (e *Enforcer) release(ctx context.Context, r *nsRun) error {
+	for _, a := range revertOrder {
+		if err := e.impl(a).revert(ctx, r); err != nil {
+			return err
+		}
+	}
+	return e.setLabels(ctx, r, "", ptr(false))
+}
+
+// dryRun sets the phase label only and reports what would be in force,
+// and what actually is if an earlier enforcement left something.
+func (e *Enforcer) dryRun(ctx context.Context, r *nsRun, want map[v1alpha1.EnforcementAction]bool, reason string) error {
+	if reason == "" {
+		reason = "dry run"
+	}
+	if err := e.setLabels(ctx, r, r.phase, nil); err != nil {
+		return err
+	}
+	if err := e.discover(ctx, r); err != nil {
+		return err
+	}
+	would := ordered(want)
+	msg := fmt.Sprintf("%s: nothing is enforced; would be in force: %s", reason, joinOr(would, "none"))
+	if actual := ordered(r.inForce); len(actual) > 0 {
+		msg += fmt.Sprintf("; still in force from before: %s", joinOr(actual, "none"))
+	}
+	r.notes = append(r.notes, msg)
+	r.dry, r.would = true, would
+	return nil
+}
+
+// discover fills r.inForce from the world, without writing.
+func (e *Enforcer) discover(ctx context.Context, r *nsRun) error {
+	var errs []error
+	for _, a := range actionOrder {
+		on, err := e.impl(a).inForce(ctx, r)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if on {
+			r.inForce[a] = true
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// actionImpl is one enforcement action.
+type actionImpl struct {
+	inForce func(context.Context, *nsRun) (bool, error)
+	apply   func(context.Context, *nsRun) error
+	revert  func(context.Context, *nsRun) error
+}
+
+func (e *Enforcer) impl(a v1alpha1.EnforcementAction) actionImpl {
+	switch a {
+	case v1alpha1.ActionFreezeChanges:
+		return actionImpl{e.frozenInForce, e.freeze, e.unfreeze}
+	case v1alpha1.ActionBlockNewWorkloads:
+		return actionImpl{e.quotaInForce, e.applyQuota, e.removeQuota}
+	case v1alpha1.ActionRevokeAccess:
+		return actionImpl{e.accessRevoked, e.revokeAccess, e.restoreAccess}
+	case v1alpha1.ActionScaleToZero:
+		return actionImpl{e.scaledDown, e.scaleDown, e.scaleBack}
+	case v1alpha1.ActionIsolateNetwork:
+		return actionImpl{e.isolated, e.isolate, e.removeIsolation}
+	}
+	panic("enforcement: unknown action " + string(a)) // validate() rules this out
+}
+
+func ordered(set map[v1alpha1.EnforcementAction]bool) []v1alpha1.EnforcementAction {
+	var out []v1alpha1.EnforcementAction
+	for _, a := range actionOrder {
+		if set[a] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func joinOr[T ~string](items []T, none string) string {
+	if len(items) == 0 {
+		return none
+	}
+	s := make([]string, len(items))
+	for i, it := range items {
+		s[i] = string(it)
+	}
+	return strings.Join(s, ", ")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

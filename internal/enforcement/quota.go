@@ -1,0 +1,48 @@
+package enforcement
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// QuotaName is the ResourceQuota that puts BlockNewWorkloads in force.
+const QuotaName = "account-lifecycle-block"
+
+// BlockNewWorkloads: a ResourceQuota allowing zero pods. Running pods are
+// not evicted by a quota; ScaleToZero is what stops them.
+var quotaObject = managedObject{
+	action: v1alpha1.ActionBlockNewWorkloads,
+	kind:   "ResourceQuota",
+	name:   QuotaName,
+	empty:  func() client.Object { return &corev1.ResourceQuota{} },
+	desired: func(r *nsRun) client.Object {
+		return &corev1.ResourceQuota{
+			ObjectMeta: metav1.ObjectMeta{Name: QuotaName, Namespace: r.ns.Name, Labels: managedLabels(r)},
+			Spec: corev1.ResourceQuotaSpec{
+				Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")},
+			},
+		}
+	},
+	sameSpec: func(cur, want client.Object) bool {
+		return equality.Semantic.DeepEqual(cur.(*corev1.ResourceQuota).Spec, want.(*corev1.ResourceQuota).Spec)
+	},
+}
+
+func (e *Enforcer) quotaInForce(ctx context.Context, r *nsRun) (bool, error) {
+	return e.present(ctx, r, quotaObject)
+}
+
+func (e *Enforcer) applyQuota(ctx context.Context, r *nsRun) error {
+	return e.ensure(ctx, r, quotaObject)
+}
+
+func (e *Enforcer) removeQuota(ctx context.Context, r *nsRun) error {
+	return e.remove(ctx, r, quotaObject)
+}
