@@ -26,19 +26,19 @@ type SeverityPoints struct {
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
-	Minor int32 `json:"minor"`
+	Minor *int32 `json:"minor,omitempty"`
 	// major incidents' points.
 	// +optional
 	// +kubebuilder:default=2
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
-	Major int32 `json:"major"`
+	Major *int32 `json:"major,omitempty"`
 	// critical incidents' points.
 	// +optional
 	// +kubebuilder:default=3
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
-	Critical int32 `json:"critical"`
+	Critical *int32 `json:"critical,omitempty"`
 }
 
 // CategoryWeights multiply an incident's severity points by its category.
@@ -48,37 +48,37 @@ type CategoryWeights struct {
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	Abuse int32 `json:"abuse"`
+	Abuse *int32 `json:"abuse,omitempty"`
 	// supportLoad: excessive demands on support.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	SupportLoad int32 `json:"supportLoad"`
+	SupportLoad *int32 `json:"supportLoad,omitempty"`
 	// nonPayment of invoices.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	NonPayment int32 `json:"nonPayment"`
+	NonPayment *int32 `json:"nonPayment,omitempty"`
 	// policyViolation: breaking the terms of service.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	PolicyViolation int32 `json:"policyViolation"`
+	PolicyViolation *int32 `json:"policyViolation,omitempty"`
 	// poorFit: the product does not serve the customer's needs.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	PoorFit int32 `json:"poorFit"`
+	PoorFit *int32 `json:"poorFit,omitempty"`
 	// other incidents.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
-	Other int32 `json:"other"`
+	Other *int32 `json:"other,omitempty"`
 }
 
 // Thresholds are the scores at which each phase is reached.
@@ -172,7 +172,7 @@ type AccountPolicySpec struct {
 	// +optional
 	// +kubebuilder:default="2160h"
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="window must be a positive duration such as \"2160h\" (hours are the largest unit)"
-	Window metav1.Duration `json:"window,omitempty"`
+	Window *metav1.Duration `json:"window,omitempty"`
 	// severityPoints per severity; Minor 1, Major 2, Critical 3 by default.
 	// +optional
 	// +kubebuilder:default={}
@@ -189,7 +189,7 @@ type AccountPolicySpec struct {
 	// +optional
 	// +kubebuilder:default="336h"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="noticePeriod must be a non-negative duration such as \"336h\""
-	NoticePeriod metav1.Duration `json:"noticePeriod,omitempty"`
+	NoticePeriod *metav1.Duration `json:"noticePeriod,omitempty"`
 	// requireApproval: termination waits for spec.terminationApproval on the
 	// account. True by default.
 	// +optional
@@ -200,7 +200,7 @@ type AccountPolicySpec struct {
 	// +optional
 	// +kubebuilder:default="0s"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="recoveryPeriod must be a non-negative duration such as \"72h\""
-	RecoveryPeriod metav1.Duration `json:"recoveryPeriod,omitempty"`
+	RecoveryPeriod *metav1.Duration `json:"recoveryPeriod,omitempty"`
 	// enforcement lists the actions in force in each phase.
 	// +optional
 	// +kubebuilder:default={}

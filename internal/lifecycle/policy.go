@@ -59,10 +59,10 @@ func rulesOf(p *v1alpha1.AccountPolicy) rules {
 	s := &p.Spec
 	r := rules{
 		policy:          p,
-		window:          s.Window.Duration,
-		notice:          max(s.NoticePeriod.Duration, 0),
-		recovery:        max(s.RecoveryPeriod.Duration, 0),
-		requireApproval: s.RequireApproval == nil || *s.RequireApproval,
+		window:          s.EffectiveWindow(),
+		notice:          s.EffectiveNoticePeriod(),
+		recovery:        s.EffectiveRecoveryPeriod(),
+		requireApproval: s.EffectiveRequireApproval(),
 		th:              [4]int64{0, int64(s.Thresholds.Warned), int64(s.Thresholds.FinalNotice), int64(s.Thresholds.Terminated)},
 	}
 	if r.window <= 0 {
@@ -93,20 +93,12 @@ func Points(policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident) int32 {
 	if inc.Points != nil {
 		return clamp32(int64(*inc.Points))
 	}
-	sp := v1alpha1.SeverityPoints{Minor: 1, Major: 2, Critical: 3}
-	cw := v1alpha1.CategoryWeights{Abuse: 1, SupportLoad: 1, NonPayment: 1, PolicyViolation: 1, PoorFit: 1, Other: 1}
+	var sp v1alpha1.SeverityPoints
+	var cw v1alpha1.CategoryWeights
 	if policy != nil {
 		sp, cw = policy.Spec.SeverityPoints, policy.Spec.CategoryWeights
 	}
-	sev := sp.Minor
-	switch inc.Severity {
-	case v1alpha1.SeverityMajor:
-		sev = sp.Major
-	case v1alpha1.SeverityCritical:
-		sev = sp.Critical
-	}
-	weights := [...]int32{cw.Abuse, cw.SupportLoad, cw.NonPayment, cw.PolicyViolation, cw.PoorFit, cw.Other}
-	return clamp32(int64(weights[categoryIndex(inc.Category)]) * int64(sev))
+	return clamp32(int64(cw.For(inc.Category)) * int64(sp.For(inc.Severity)))
 }
 
 // categoryIndex is the category's position in v1alpha1.Categories; anything
@@ -133,13 +125,13 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 	}
 	s := &policy.Spec
 	var errs []string
-	if s.Window.Duration < 0 {
+	if s.Window != nil && s.Window.Duration < 0 {
 		errs = append(errs, fmt.Sprintf("window %s is negative; use a positive duration such as \"2160h\"", s.Window.Duration))
 	}
-	if s.NoticePeriod.Duration < 0 {
+	if s.NoticePeriod != nil && s.NoticePeriod.Duration < 0 {
 		errs = append(errs, fmt.Sprintf("noticePeriod %s is negative; use a duration of 0s or more such as \"336h\"", s.NoticePeriod.Duration))
 	}
-	if s.RecoveryPeriod.Duration < 0 {
+	if s.RecoveryPeriod != nil && s.RecoveryPeriod.Duration < 0 {
 		errs = append(errs, fmt.Sprintf("recoveryPeriod %s is negative; use a duration of 0s or more such as \"72h\"", s.RecoveryPeriod.Duration))
 	}
 	t := s.Thresholds
@@ -158,7 +150,7 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 	for _, f := range []struct {
 		name string
 		v    int32
-	}{{"minor", sp.Minor}, {"major", sp.Major}, {"critical", sp.Critical}} {
+	}{{"minor", sp.For(v1alpha1.SeverityMinor)}, {"major", sp.For(v1alpha1.SeverityMajor)}, {"critical", sp.For(v1alpha1.SeverityCritical)}} {
 		if f.v < 0 || f.v > maxSeverityPoints {
 			errs = append(errs, fmt.Sprintf("severityPoints.%s is %d; it must be between 0 and %d", f.name, f.v, maxSeverityPoints))
 		}
@@ -167,7 +159,7 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 	for _, f := range []struct {
 		name string
 		v    int32
-	}{{"abuse", cw.Abuse}, {"supportLoad", cw.SupportLoad}, {"nonPayment", cw.NonPayment}, {"policyViolation", cw.PolicyViolation}, {"poorFit", cw.PoorFit}, {"other", cw.Other}} {
+	}{{"abuse", cw.For(v1alpha1.CategoryAbuse)}, {"supportLoad", cw.For(v1alpha1.CategorySupportLoad)}, {"nonPayment", cw.For(v1alpha1.CategoryNonPayment)}, {"policyViolation", cw.For(v1alpha1.CategoryPolicyViolation)}, {"poorFit", cw.For(v1alpha1.CategoryPoorFit)}, {"other", cw.For(v1alpha1.CategoryOther)}} {
 		if f.v < 0 || f.v > maxCategoryWeight {
 			errs = append(errs, fmt.Sprintf("categoryWeights.%s is %d; it must be between 0 and %d", f.name, f.v, maxCategoryWeight))
 		}
