@@ -1,8 +1,14 @@
 package controller
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 )
@@ -25,4 +31,15 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	return (&AccountPolicyReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)
+}
+
+// UncachedObjects are read straight from the API server. Enforcement reads
+// them per tenant namespace only when it acts, so caching every Deployment,
+// Secret and RoleBinding in the cluster would cost memory for nothing, and
+// the operator may only read Secrets in its own namespace anyway.
+func UncachedObjects() []client.Object {
+	return []client.Object{
+		&corev1.Secret{}, &rbacv1.RoleBinding{}, &corev1.ResourceQuota{}, &networkingv1.NetworkPolicy{},
+		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &batchv1.CronJob{}, &batchv1.Job{},
+	}
 }

@@ -30,7 +30,7 @@ func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1alpha1.CustomerAccount{}, builder.WithPredicates(specOrMetadataChanged())).
 		Watches(&v1alpha1.AccountPolicy{}, handler.EnqueueRequestsFromMapFunc(r.accountsForPolicy)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountForNamespace),
-			builder.WithPredicates(predicate.LabelChangedPredicate{}.Or(createOrDelete()))).
+			builder.WithPredicates(predicate.Or[client.Object](predicate.LabelChangedPredicate{}, createOrDelete()))).
 		Named("customeraccount").
 		Complete(r)
 }
