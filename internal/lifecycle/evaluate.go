@@ -78,10 +78,11 @@ type outcome struct {
 // Evaluate decides where an account stands at now under the policy. It is
 // pure: no client, no clock. The current state is account.Status.Phase and
 // PhaseSince; an empty (or unknown) phase is a new account, Good since its
-// creationTimestamp (or now if that is zero). The policy is used as read from
-// the API server, but zero values are tolerated: a nil requireApproval means
-// true, a zero window 90 days, negative periods 0. Check a policy with
-// CheckPolicy first; with a nil policy Evaluate keeps the recorded state.
+// creationTimestamp (or now if that is zero). Unset policy fields take the
+// API server's defaults (v1alpha1's Effective* and For helpers: a nil
+// requireApproval is true, a zero or nil window 90 days), explicit zeros are
+// taken as given, negative periods as 0. Check a policy with CheckPolicy
+// first; with a nil policy Evaluate keeps the recorded state.
 func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) Decision {
 	now = now.Round(0) // compare wall clocks only
 	if account == nil {

@@ -84,8 +84,8 @@ func TestEvaluateCounting(t *testing.T) {
 		{
 			name: "category weights multiply severity points; empty severity is Minor",
 			policy: pol(func(s *v1alpha1.AccountPolicySpec) {
-				s.CategoryWeights.Abuse = 3
-				s.SeverityPoints.Minor = 2
+				s.CategoryWeights.Abuse = i32(3)
+				s.SeverityPoints.Minor = i32(2)
 			}),
 			account: acct(v1alpha1.PhaseGood, t0, incidents(
 				inc("abuse", at(95*day), cat(v1alpha1.CategoryAbuse), sev(v1alpha1.SeverityMajor)),
@@ -119,7 +119,7 @@ func TestEvaluateCounting(t *testing.T) {
 // TestEvaluateEscalation covers moving up, holds and the FinalNotice cap.
 func TestEvaluateEscalation(t *testing.T) {
 	now := at(100 * day)
-	heavyCritical := pol(func(s *v1alpha1.AccountPolicySpec) { s.SeverityPoints.Critical = 9 })
+	heavyCritical := pol(func(s *v1alpha1.AccountPolicySpec) { s.SeverityPoints.Critical = i32(9) })
 	runCases(t, []evalCase{
 		{
 			name:    "a Critical incident on a Good account gives FinalNotice, never Terminated",
@@ -164,14 +164,14 @@ func TestEvaluateEscalation(t *testing.T) {
 		},
 		{
 			name:    "zero notice and no approval needed: FinalNotice first, evaluate again at once",
-			policy:  pol(noApproval, func(s *v1alpha1.AccountPolicySpec) { s.NoticePeriod.Duration = 0 }),
+			policy:  pol(noApproval, func(s *v1alpha1.AccountPolicySpec) { s.NoticePeriod = dur(0) }),
 			account: acct(v1alpha1.PhaseGood, t0, incidents(minors("m", 9, at(99*day))...)),
 			now:     now,
 			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 9, next: now,
 				pending: v1alpha1.ReasonNoticePeriod, tpMsg: []string{"termination is due now"}, explain: []string{"another transition is due"}},
 			check: func(t *testing.T, d Decision) {
 				again := Evaluate(acct(d.Phase, d.PhaseSince, incidents(minors("m", 9, at(99*day))...)),
-					pol(noApproval, func(s *v1alpha1.AccountPolicySpec) { s.NoticePeriod.Duration = 0 }), now)
+					pol(noApproval, func(s *v1alpha1.AccountPolicySpec) { s.NoticePeriod = dur(0) }), now)
 				if again.Phase != v1alpha1.PhaseTerminated || again.Transition == nil {
 					t.Errorf("second evaluation at the same instant gave %s, want Terminated", again.Phase)
 				}

@@ -51,7 +51,7 @@ func recoveredTransition(f *facts, from, to rank) *Transition {
 	var b strings.Builder
 	k := to + 1
 	fmt.Fprintf(&b, "Score %d is below the %s threshold (%d)", f.score, k.phase(), f.rules.th[k])
-	if f.rules.recovery > 0 && !f.neverAbove[k] {
+	if f.rules.recovery > 0 && f.dropped[k] {
 		fmt.Fprintf(&b, " and has been since %s, at least the %s recovery period", fmtTime(f.dropAt[k]), fmtDuration(f.rules.recovery))
 	}
 	fmt.Fprintf(&b, "; the account steps down from %s to %s.", from.phase(), to.phase())

@@ -26,11 +26,11 @@ func pol(mods ...func(*v1alpha1.AccountPolicySpec)) *v1alpha1.AccountPolicy {
 	p := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
 		Spec: v1alpha1.AccountPolicySpec{
-			Window:          metav1.Duration{Duration: 90 * day},
-			SeverityPoints:  v1alpha1.SeverityPoints{Minor: 1, Major: 2, Critical: 3},
-			CategoryWeights: v1alpha1.CategoryWeights{Abuse: 1, SupportLoad: 1, NonPayment: 1, PolicyViolation: 1, PoorFit: 1, Other: 1},
+			Window:          dur(90 * day),
+			SeverityPoints:  v1alpha1.SeverityPoints{Minor: i32(1), Major: i32(2), Critical: i32(3)},
+			CategoryWeights: v1alpha1.CategoryWeights{Abuse: i32(1), SupportLoad: i32(1), NonPayment: i32(1), PolicyViolation: i32(1), PoorFit: i32(1), Other: i32(1)},
 			Thresholds:      v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 9},
-			NoticePeriod:    metav1.Duration{Duration: 14 * day},
+			NoticePeriod:    dur(14 * day),
 			RequireApproval: &yes,
 		},
 	}
@@ -41,7 +41,7 @@ func pol(mods ...func(*v1alpha1.AccountPolicySpec)) *v1alpha1.AccountPolicy {
 }
 
 func recovery(d time.Duration) func(*v1alpha1.AccountPolicySpec) {
-	return func(s *v1alpha1.AccountPolicySpec) { s.RecoveryPeriod.Duration = d }
+	return func(s *v1alpha1.AccountPolicySpec) { s.RecoveryPeriod = dur(d) }
 }
 
 func noApproval(s *v1alpha1.AccountPolicySpec) { no := false; s.RequireApproval = &no }
@@ -238,3 +238,8 @@ func containsAll(t *testing.T, what, s string, subs []string) {
 		}
 	}
 }
+
+// i32 and dur build the optional policy fields.
+func i32(v int32) *int32 { return &v }
+
+func dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }

@@ -60,7 +60,7 @@ func Counts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, i
 	if inc == nil {
 		return false, NotCountedNotYetOccurred
 	}
-	in := incidentInput{inc: inc, reinstatedAt: reinstatedAt(account), window: DefaultWindow, now: now}
+	in := incidentInput{inc: inc, reinstatedAt: reinstatedAt(account), window: v1alpha1.DefaultWindow, now: now}
 	if policy != nil {
 		in.window = rulesOf(policy).window
 	}

@@ -10,9 +10,6 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// DefaultWindow applies when a policy's window is zero (defaulting bypassed).
-const DefaultWindow = 90 * 24 * time.Hour
-
 // Bounds the CRD schema enforces; repeated here for policies that never went
 // through the API server (e.g. `kubectl account simulate` on YAML files).
 const (
@@ -64,9 +61,6 @@ func rulesOf(p *v1alpha1.AccountPolicy) rules {
 		recovery:        s.EffectiveRecoveryPeriod(),
 		requireApproval: s.EffectiveRequireApproval(),
 		th:              [4]int64{0, int64(s.Thresholds.Warned), int64(s.Thresholds.FinalNotice), int64(s.Thresholds.Terminated)},
-	}
-	if r.window <= 0 {
-		r.window = DefaultWindow
 	}
 	return r
 }

@@ -139,11 +139,25 @@ func TestEvaluateRecoveryPeriod(t *testing.T) {
 			want:    want{phase: v1alpha1.PhaseGood, since: at(107 * day), from: v1alpha1.PhaseFinalNotice, reason: ReasonRecovered},
 		},
 		{
-			name:    "a waiver dated in the future: not counted now, recovery starts at its date",
+			name:    "a waiver dated in the future: not counted now, recovery runs from its date",
 			policy:  p,
 			account: acct(v1alpha1.PhaseFinalNotice, at(20*day), incidents(minors("w", 6, at(20*day), waived(at(105*day)))...)),
 			now:     at(100 * day),
-			want:    want{phase: v1alpha1.PhaseFinalNotice, since: at(20 * day), next: at(105 * day), explain: []string{"a waiver dated in the future takes effect"}},
+			want:    want{phase: v1alpha1.PhaseFinalNotice, since: at(20 * day), next: at(112 * day), explain: []string{"the recovery period ends"}},
+		},
+		{
+			name:    "a waived incident yet to occur will hold back recovery, and the next evaluation says so",
+			policy:  p,
+			account: allAt95(incidents(minors("w", 6, at(99*day), waived(at(100*day)))...)),
+			now:     at(98 * day),
+			want:    want{phase: v1alpha1.PhaseFinalNotice, since: at(10 * day), next: at(107 * day)},
+		},
+		{
+			name:    "a waived incident exactly at now has not counted yet: recovery already served",
+			policy:  p,
+			account: allAt95(incidents(minors("w", 6, at(102*day), waived(at(104*day)))...)),
+			now:     at(102 * day),
+			want:    want{phase: v1alpha1.PhaseGood, since: at(102 * day), from: v1alpha1.PhaseFinalNotice, reason: ReasonRecovered},
 		},
 		{
 			name:    "a waiver dated in the future, once its date has come: recovery period running",

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 const (
 	whyOccurs        = "a recorded incident occurs"
 	whyExpires       = "an incident stops counting"
-	whyWaiverFinal   = "a waiver dated in the future takes effect"
 	whyHoldEnds      = "the hold ends"
 	whyNoticeEnds    = "the notice period ends"
 	whyApprovalDated = "the termination approval's date arrives"
@@ -33,10 +33,27 @@ func (m *moment) offer(at, now time.Time, why string) {
 	}
 }
 
-// edge is a change of the score at a moment.
+// edge is a change of the score at a moment, kept pointer-free (seconds and
+// nanoseconds rather than time.Time) because sorting edges dominates the cost.
 type edge struct {
-	at    time.Time
+	sec   int64
+	nsec  int64
 	delta int64
+}
+
+func edgeAt(t time.Time, delta int64) edge {
+	return edge{sec: t.Unix(), nsec: int64(t.Nanosecond()), delta: delta}
+}
+
+func (e edge) time() time.Time { return time.Unix(e.sec, e.nsec).UTC() }
+
+func compareEdges(a, b edge) int {
+	switch {
+	case a.sec != b.sec:
+		return cmp.Compare(a.sec, b.sec)
+	default:
+		return cmp.Compare(a.nsec, b.nsec)
+	}
 }
 
 // facts is everything about the ledger at now that does not depend on the
@@ -50,27 +67,28 @@ type facts struct {
 	counted, vendor, waived int32
 	categoryPoints          [6]int64
 
-	// For each threshold k the score is below now: the moment it last fell
-	// below (dropAt), or that it never reached it (neverAbove), or that a
-	// waiver dated in the future keeps the fall happening "now" (moving).
-	dropAt     [4]time.Time
-	neverAbove [4]bool
-	moving     [4]bool
+	// Per threshold k, from the score history (see newFacts):
+	recovered  [4]bool      // below k now and for the whole recovery period
+	recoveryAt [4]time.Time // if not, the earliest later moment it will be
+	dropAt     [4]time.Time // when the score last fell below k, if dropped
+	dropped    [4]bool
 
 	scoreChange moment // next time the counted set changes
-	freeze      moment // next time a moving waived incident stops moving
 }
 
-// newFacts derives the score over time from the ledger. The score is a step
-// function changing only at occurrences, expiries, reinstatement.at and
-// waiver times, so one sorted sweep over at most 2n edges (O(n log n)) yields
-// when it last fell below each threshold.
+// newFacts reads the ledger once. For the recovery rule it builds the score
+// history: a step function changing only at occurrences, expiries,
+// reinstatement.at and waiver times, in which a waived incident counted until
+// its waiver. Judged at a later moment τ, the history before τ is this same
+// function (a waiver dated after τ clips the incident at τ, which only
+// matters after τ), so one sorted sweep over at most 2n edges (O(n log n))
+// tells both whether each threshold's recovery is served now and when it will
+// be if the current score holds.
 func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) *facts {
 	f := &facts{now: now, rules: rulesOf(policy)}
 	reinstated := reinstatedAt(account)
 	incidents := account.Spec.Incidents
 	edges := make([]edge, 0, 2*len(incidents))
-	var movingPoints int64
 	for i := range incidents {
 		inc := &incidents[i]
 		if inc.Attribution == v1alpha1.AttributionVendor {
@@ -80,15 +98,13 @@ func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		start, end := span(inc, reinstated, f.rules.window)
 		if inc.Waiver != nil {
 			f.waived++
-			// Past contribution ended at min(waiver.at, now).
 			end = minTime(end, inc.Waiver.At.Time)
 		}
 		if !start.Before(end) {
 			continue
 		}
 		pts := int64(Points(policy, inc))
-		switch {
-		case inc.Waiver == nil:
+		if inc.Waiver == nil {
 			if !start.After(now) && now.Before(end) {
 				f.score += pts
 				f.counted++
@@ -96,61 +112,65 @@ func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 			}
 			f.scoreChange.offer(start, now, whyOccurs)
 			f.scoreChange.offer(end, now, whyExpires)
-			if !start.After(now) && pts != 0 {
-				edges = append(edges, edge{start, pts})
-				if !end.After(now) {
-					edges = append(edges, edge{end, -pts})
-				}
-			}
-		case !end.After(now):
-			if pts != 0 {
-				edges = append(edges, edge{start, pts}, edge{end, -pts})
-			}
-		case !start.After(now):
-			// Waived, but its waiver (or natural end) lies ahead: it counted
-			// up to this very moment, and will keep "having counted" until
-			// then. A waived incident that has not occurred yet is left out:
-			// it can only postpone a step down, never bring one earlier.
-			movingPoints += pts
-			f.freeze.offer(end, now, whyWaiverFinal)
-			if pts != 0 {
-				edges = append(edges, edge{start, pts}, edge{now, -pts})
-			}
+		}
+		if pts != 0 {
+			edges = append(edges, edgeAt(start, pts), edgeAt(end, -pts))
 		}
 	}
 	f.level = f.rules.levelOf(f.score)
+	f.sweep(edges)
+	return f
+}
 
-	slices.SortFunc(edges, func(a, b edge) int { return a.at.Compare(b.at) })
-	var seen [4]bool
+// sweep walks the score history. For threshold k, the moments the recovery
+// rule accepts are those τ with no "above" interval [a, b) (history >= k)
+// meeting [τ-recovery, τ): the gaps [b_i+recovery, a_i+1] and [b_last+recovery, ∞).
+func (f *facts) sweep(edges []edge) {
+	slices.SortFunc(edges, compareEdges)
+	now, rp := f.now, f.rules.recovery
+	var blocked, open, pendingSet [4]bool
+	var opened, pending [4]time.Time
 	var s int64
 	for i := 0; i < len(edges); {
-		at, prev := edges[i].at, s
-		for ; i < len(edges) && edges[i].at.Equal(at); i++ {
+		first, prev := edges[i], s
+		for ; i < len(edges) && compareEdges(edges[i], first) == 0; i++ {
 			s += edges[i].delta
 		}
+		at := first.time()
 		for k := warned; k <= terminated; k++ {
-			if prev >= f.rules.th[k] && s < f.rules.th[k] {
-				f.dropAt[k], seen[k] = at, true
+			th := f.rules.th[k]
+			switch {
+			case prev < th && s >= th: // an above interval opens
+				open[k], opened[k] = true, at
+				if pendingSet[k] && !pending[k].After(at) && pending[k].After(now) && f.recoveryAt[k].IsZero() {
+					f.recoveryAt[k] = pending[k]
+				}
+				pendingSet[k] = false
+			case prev >= th && s < th: // and closes
+				open[k] = false
+				if opened[k].Before(now) && at.After(now.Add(-rp)) {
+					blocked[k] = true
+				}
+				if !at.After(now) {
+					f.dropAt[k], f.dropped[k] = at, true
+				}
+				pending[k], pendingSet[k] = at.Add(rp), true
 			}
 		}
 	}
 	for k := warned; k <= terminated; k++ {
-		f.neverAbove[k] = !seen[k]
-		f.moving[k] = f.score < f.rules.th[k] && f.score+movingPoints >= f.rules.th[k]
+		if pendingSet[k] && pending[k].After(now) && f.recoveryAt[k].IsZero() {
+			f.recoveryAt[k] = pending[k]
+		}
+		if open[k] && opened[k].Before(now) { // only with thresholds <= 0
+			blocked[k] = true
+		}
+		below := f.score < f.rules.th[k]
+		f.recovered[k] = below && (rp == 0 || !blocked[k])
+		if f.recovered[k] || !below {
+			f.recoveryAt[k] = time.Time{}
+		}
 	}
-	return f
-}
-
-// recovered reports whether the score has been below threshold k for the
-// whole recovery period.
-func (f *facts) recovered(k rank) bool {
-	if f.score >= f.rules.th[k] {
-		return false
-	}
-	if f.rules.recovery == 0 || f.neverAbove[k] && !f.moving[k] {
-		return true
-	}
-	return !f.moving[k] && !f.now.Before(f.dropAt[k].Add(f.rules.recovery))
 }
 
 // stepDown is the lowest phase at or above the level that the account may
@@ -159,7 +179,7 @@ func (f *facts) recovered(k rank) bool {
 func (f *facts) stepDown(from rank) rank {
 	to := from
 	for q := from - 1; q >= f.level; q-- {
-		if !f.recovered(q + 1) {
+		if !f.recovered[q+1] {
 			break
 		}
 		to = q
@@ -167,19 +187,10 @@ func (f *facts) stepDown(from rank) rank {
 	return to
 }
 
-// offerRecovery offers the moments a pending step down from phase can happen.
+// offerRecovery offers the moment a pending step down from phase can happen.
 func (f *facts) offerRecovery(m *moment, from rank) {
-	if f.rules.recovery == 0 {
-		return
-	}
 	for k := f.level + 1; k <= from; k++ {
-		switch {
-		case f.score >= f.rules.th[k]:
-		case f.moving[k]:
-			m.offer(f.freeze.at, f.now, f.freeze.why)
-		case !f.neverAbove[k]:
-			m.offer(f.dropAt[k].Add(f.rules.recovery), f.now, whyRecovered)
-		}
+		m.offer(f.recoveryAt[k], f.now, whyRecovered)
 	}
 }
 
