@@ -14,22 +14,13 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// TestPolicyDefaults: a policy that sets only thresholds gets every documented
-// default from the apiserver.
-func TestPolicyDefaults(t *testing.T) {
-	ctx := t.Context()
-	obj := policyObj(uniqueName("minimal"), validPolicySpec())
-	if err := k8sClient.Create(ctx, obj); err != nil {
-		t.Fatalf("create minimal policy: %v", err)
-	}
-	var got v1alpha1.AccountPolicy
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &got); err != nil {
-		t.Fatal(err)
-	}
+// defaultedPolicySpec is the spec the apiserver stores for a policy that
+// sets only thresholds 3/6/10.
+func defaultedPolicySpec() v1alpha1.AccountPolicySpec {
 	i32 := func(v int32) *int32 { return &v }
 	dur := func(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 	yes := true
-	want := v1alpha1.AccountPolicySpec{
+	return v1alpha1.AccountPolicySpec{
 		Window:         dur(2160 * time.Hour),
 		SeverityPoints: v1alpha1.SeverityPoints{Minor: i32(1), Major: i32(2), Critical: i32(3)},
 		CategoryWeights: v1alpha1.CategoryWeights{Abuse: i32(1), SupportLoad: i32(1), NonPayment: i32(1),
@@ -44,6 +35,21 @@ func TestPolicyDefaults(t *testing.T) {
 				v1alpha1.ActionScaleToZero, v1alpha1.ActionIsolateNetwork, v1alpha1.ActionBlockNewWorkloads},
 		},
 	}
+}
+
+// TestPolicyDefaults: a policy that sets only thresholds gets every documented
+// default from the apiserver.
+func TestPolicyDefaults(t *testing.T) {
+	ctx := t.Context()
+	obj := policyObj(uniqueName("minimal"), validPolicySpec())
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatalf("create minimal policy: %v", err)
+	}
+	var got v1alpha1.AccountPolicy
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := defaultedPolicySpec()
 	if !reflect.DeepEqual(got.Spec, want) {
 		t.Fatalf("defaulted spec:\n got %+v\nwant %+v", got.Spec, want)
 	}
@@ -56,6 +62,23 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	if w, found, _ := unstructured.NestedFieldNoCopy(raw, "enforcement", "warned"); found {
 		t.Errorf("enforcement.warned defaulted to %v, want absent (no actions)", w)
+	}
+}
+
+// TestPolicyDefaultsFromGoClient: a Go client sending a typed policy with
+// only thresholds set gets the same defaults (unset optional fields are
+// omitted on the wire, not sent as zeros).
+func TestPolicyDefaultsFromGoClient(t *testing.T) {
+	ctx := t.Context()
+	pol := &v1alpha1.AccountPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: uniqueName("typed")},
+		Spec:       v1alpha1.AccountPolicySpec{Thresholds: v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 10}},
+	}
+	if err := k8sClient.Create(ctx, pol); err != nil {
+		t.Fatalf("create typed minimal policy: %v", err)
+	}
+	if want := defaultedPolicySpec(); !reflect.DeepEqual(pol.Spec, want) {
+		t.Fatalf("defaulted spec:\n got %+v\nwant %+v", pol.Spec, want)
 	}
 }
 
