@@ -57,9 +57,15 @@ func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
 	if err != nil {
 		return err
 	}
+	merged, newcomers := rec.merge(remove)
 	// The record is written before any binding is deleted.
-	if err := e.writeRecord(ctx, r, rec, remove); err != nil {
+	if err := e.writeRecord(ctx, r, rec, merged); err != nil {
 		return err
+	}
+	for _, rb := range newcomers {
+		r.warn(ReasonRecreatedWhileRevoked,
+			"RoleBinding %s was created again while access was revoked (%s) and was removed; the binding recorded before will be restored",
+			rb.Name, describe(rb.Subjects, rb.RoleRef))
 	}
 	for i := range remove {
 		// Preconditions: a binding changed since it was recorded is not
@@ -117,8 +123,8 @@ func (e *Enforcer) restoreAccess(ctx context.Context, r *nsRun) error {
 			// Already back, e.g. an earlier restore was interrupted.
 		default:
 			r.warn(ReasonRestoreConflict,
-				"RoleBinding %s was recreated by someone else while access was revoked and was left as they made it; the recorded binding to %s %s was not restored",
-				name, b.RoleRef.Kind, b.RoleRef.Name)
+				"RoleBinding %s was recreated by someone else while access was revoked and was left as they made it; the recorded binding (%s) was not restored",
+				name, describe(b.Subjects, b.RoleRef))
 		}
 	}
 	if len(errs) > 0 {

@@ -52,6 +52,9 @@ const (
 	// ReasonRevokeIncomplete: a RoleBinding the operator could not recreate
 	// was kept rather than removed.
 	ReasonRevokeIncomplete = "RevokeIncomplete"
+	// ReasonRecreatedWhileRevoked: a different RoleBinding was created under
+	// a recorded name while access was revoked, and was removed again.
+	ReasonRecreatedWhileRevoked = "RecreatedWhileRevoked"
 )
 
 // ManagedBy is the value of v1alpha1.LabelManaged on objects the operator

@@ -28,7 +28,9 @@ var allActions = []v1alpha1.EnforcementAction{
 	v1alpha1.ActionScaleToZero, v1alpha1.ActionIsolateNetwork,
 }
 
-func newEnforcer(c client.Client) *Enforcer { return &Enforcer{Client: c, OperatorNamespace: operatorNS} }
+func newEnforcer(c client.Client) *Enforcer {
+	return &Enforcer{Client: c, OperatorNamespace: operatorNS}
+}
 
 func newAccount(t *testing.T) *v1alpha1.CustomerAccount {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -39,7 +40,10 @@ func RecordName(namespace string) string { return recordPrefix + namespace }
 
 // recordedBinding is exactly what restore recreates.
 type recordedBinding struct {
-	Name        string            `json:"name"`
+	Name string `json:"name"`
+	// UID tells the recorded binding from a newcomer of the same name; it
+	// is not restored (the API server assigns a new one).
+	UID         types.UID         `json:"uid,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Subjects    []rbacv1.Subject  `json:"subjects,omitempty"`
@@ -49,6 +53,7 @@ type recordedBinding struct {
 func recordOf(rb *rbacv1.RoleBinding) recordedBinding {
 	return recordedBinding{
 		Name:        rb.Name,
+		UID:         rb.UID,
 		Labels:      rb.Labels,
 		Annotations: rb.Annotations,
 		Subjects:    rb.Subjects,
@@ -69,7 +74,27 @@ func (b recordedBinding) binding(namespace string) *rbacv1.RoleBinding {
 
 // matches: rb is what the record says, as far as restore is concerned.
 func (b recordedBinding) matches(rb *rbacv1.RoleBinding) bool {
-	return equality.Semantic.DeepEqual(recordOf(rb), b)
+	got := recordOf(rb)
+	got.UID = b.UID
+	return equality.Semantic.DeepEqual(got, b)
+}
+
+// merge adds the bindings about to be removed to the recorded ones. A
+// binding already recorded is refreshed if it is the same object or says
+// the same; a different binding created under a recorded name while access
+// was revoked does not displace the original, and is returned.
+func (rec record) merge(remove []rbacv1.RoleBinding) (merged map[string]recordedBinding, newcomers []rbacv1.RoleBinding) {
+	merged = maps.Clone(rec.bindings)
+	for i := range remove {
+		rb := &remove[i]
+		old, ok := rec.bindings[rb.Name]
+		if ok && old.UID != rb.UID && !old.matches(rb) {
+			newcomers = append(newcomers, *rb)
+			continue
+		}
+		merged[rb.Name] = recordOf(rb)
+	}
+	return merged, newcomers
 }
 
 // record is the decoded record Secret of one namespace.
@@ -109,16 +134,12 @@ func encodeRecord(bindings map[string]recordedBinding) ([]byte, error) {
 	return json.Marshal(list)
 }
 
-// writeRecord saves the record with bindings merged in: entries are only
-// added or refreshed, never dropped, so a second revocation after a partial
-// one cannot lose the first one's bindings. It writes nothing when the
-// record already holds them, and it fails rather than overwrite a record
-// changed since it was read.
-func (e *Enforcer) writeRecord(ctx context.Context, r *nsRun, rec record, add []rbacv1.RoleBinding) error {
-	merged := maps.Clone(rec.bindings)
-	for i := range add {
-		merged[add[i].Name] = recordOf(&add[i])
-	}
+// writeRecord saves merged (see merge: entries are only added or
+// refreshed, never dropped, so a second revocation after a partial one
+// cannot lose the first one's bindings). It writes nothing when the record
+// already holds them, and it fails rather than overwrite a record changed
+// since it was read.
+func (e *Enforcer) writeRecord(ctx context.Context, r *nsRun, rec record, merged map[string]recordedBinding) error {
 	if rec.secret != nil && equality.Semantic.DeepEqual(merged, rec.bindings) {
 		return nil
 	}
@@ -160,6 +181,18 @@ func (e *Enforcer) writeRecord(ctx context.Context, r *nsRun, rec record, add []
 		return fmt.Errorf("updating RoleBinding record: %w", err)
 	}
 	return nil
+}
+
+// describe says what a binding grants to whom, for messages.
+func describe(subjects []rbacv1.Subject, ref rbacv1.RoleRef) string {
+	who := make([]string, len(subjects))
+	for i, s := range subjects {
+		who[i] = s.Kind + " " + s.Name
+		if s.Namespace != "" {
+			who[i] = s.Kind + " " + s.Namespace + "/" + s.Name
+		}
+	}
+	return fmt.Sprintf("%s %s for %s", ref.Kind, ref.Name, strings.Join(who, ", "))
 }
 
 func bindingNames(bs []rbacv1.RoleBinding) string {

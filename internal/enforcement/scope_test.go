@@ -154,3 +154,31 @@ func TestRequestValidation(t *testing.T) {
 		t.Error("Release accepted a nil account")
 	}
 }
+
+// A namespace being deleted is left alone (creating objects in it would
+// fail) and reported with what is in force in it.
+func TestNamespaceBeingDeletedIsLeftAlone(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	if _, err := newEnforcer(admin).Enforce(ctx, terminated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	// envtest runs no namespace controller, so the namespace stays Terminating.
+	if err := admin.Delete(ctx, get(t, "", ns, &corev1.Namespace{})); err != nil {
+		t.Fatal(err)
+	}
+	rv := resourceVersions(t, ns)
+	res, err := newEnforcer(admin).Enforce(ctx, reinstated(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := requireStatus(t, res, ns, allActions)
+	if !strings.Contains(st.Message, "being deleted") || !res.Restricted || len(res.Events) != 0 {
+		t.Errorf("status %+v, restricted %t, events %+v", st, res.Restricted, res.Events)
+	}
+	if got := resourceVersions(t, ns); !mapsEqual(got, rv) {
+		t.Errorf("a namespace being deleted was written:\nbefore %v\nafter  %v", rv, got)
+	}
+}

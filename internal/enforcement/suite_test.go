@@ -247,12 +247,12 @@ func userConfig(t *testing.T, name string, groups ...string) *rest.Config {
 	return u.Config()
 }
 
-// grantNamespaceEditor lets user update namespaces, as a namespace-admin
+// grantNamespaceEditor lets user update and delete namespaces, as a namespace-admin
 // tool might, to show the frozen Namespace itself is protected.
 func grantNamespaceEditor(ctx context.Context, user string) error {
 	cr := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "namespace-editor-" + user},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch", "delete"}}},
 	}
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "namespace-editor-" + user},

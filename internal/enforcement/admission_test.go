@@ -1,0 +1,143 @@
+package enforcement
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// A tenant user, authenticated as themselves: denied changes in a frozen
+// namespace with a message naming the account and phase, locked out once
+// access is revoked, and back to normal after restoration.
+func TestTenantIsFrozenThenRevokedThenRestored(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns) // alice-edit binds user alice to edit
+	alice, err := client.New(userConfig(t, "alice"), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canWork := func() error {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "work-", Namespace: ns}}
+		if err := alice.Create(ctx, cm); err != nil {
+			return fmt.Errorf("create configmap: %w", err)
+		}
+		if err := alice.List(ctx, &corev1.PodList{}, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("list pods: %w", err)
+		}
+		return alice.Delete(ctx, cm)
+	}
+	if err := canWork(); err != nil {
+		t.Fatalf("before any enforcement: %v", err)
+	}
+	keep := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: ns}}
+	create(t, alice, keep)
+
+	finalNotice := Request{Account: acct, Phase: v1alpha1.PhaseFinalNotice, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}}
+	if _, err := newEnforcer(admin).Enforce(ctx, finalNotice); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"namespace " + ns + " is frozen", "account " + acct.Name, "phase FinalNotice", "contact"}
+	eventually(t, "frozen namespace denies a tenant's create", func() error {
+		err := alice.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "work-", Namespace: ns}})
+		return deniedWith(err, want)
+	})
+	if err := deniedWith(alice.Delete(ctx, keep), want); err != nil {
+		t.Errorf("delete in a frozen namespace: %v", err)
+	}
+	keep.Data = map[string]string{"k": "v"}
+	if err := deniedWith(alice.Update(ctx, keep), want); err != nil {
+		t.Errorf("update in a frozen namespace: %v", err)
+	}
+	if err := alice.List(ctx, &corev1.PodList{}, client.InNamespace(ns)); err != nil {
+		t.Errorf("reading is not frozen, but listing pods failed: %v", err)
+	}
+
+	if _, err := newEnforcer(admin).Enforce(ctx, terminated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.List(ctx, &corev1.PodList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
+		t.Errorf("listing pods with access revoked: got %v, want Forbidden", err)
+	}
+
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "tenant works again after reinstatement", canWork)
+}
+
+func deniedWith(err error, parts []string) error {
+	if !apierrors.IsForbidden(err) {
+		return fmt.Errorf("got %v, want Forbidden", err)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			return fmt.Errorf("denial %q does not mention %q", err.Error(), p)
+		}
+	}
+	return nil
+}
+
+// Someone allowed to edit namespaces cannot lift a freeze by removing the
+// label; the operator can.
+func TestFrozenNamespaceCannotBeUnfrozenByOthers(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	if err := grantNamespaceEditor(ctx, "nadia"); err != nil {
+		t.Fatal(err)
+	}
+	nadia, err := client.New(userConfig(t, "nadia"), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Account: acct, Phase: v1alpha1.PhaseFinalNotice, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}}
+	if _, err := newEnforcer(admin).Enforce(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"namespace " + ns + " is frozen", "account " + acct.Name, "phase FinalNotice"}
+	for _, change := range []string{"unfreeze", "change phase", "delete"} {
+		var n corev1.Namespace
+		if err := nadia.Get(ctx, client.ObjectKey{Name: ns}, &n); err != nil {
+			t.Fatal(err)
+		}
+		switch change {
+		case "unfreeze":
+			delete(n.Labels, v1alpha1.LabelFrozen)
+			err = nadia.Update(ctx, &n)
+		case "change phase":
+			n.Labels[v1alpha1.LabelPhase] = "Good"
+			err = nadia.Update(ctx, &n)
+		case "delete":
+			err = nadia.Delete(ctx, &n)
+		}
+		if err := deniedWith(err, want); err != nil {
+			t.Errorf("%s: %v", change, err)
+		}
+	}
+
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	n := get(t, "", ns, &corev1.Namespace{})
+	if _, frozen := n.Labels[v1alpha1.LabelFrozen]; frozen {
+		t.Fatalf("operator did not unfreeze: labels %v", n.Labels)
+	}
+	eventually(t, "an unfrozen namespace can be edited again", func() error {
+		var n corev1.Namespace
+		if err := nadia.Get(ctx, client.ObjectKey{Name: ns}, &n); err != nil {
+			return err
+		}
+		n.Labels["team"] = "blue"
+		return nadia.Update(ctx, &n)
+	})
+}
