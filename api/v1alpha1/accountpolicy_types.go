@@ -213,6 +213,7 @@ type AccountPolicySpec struct {
 	Notifications Notifications `json:"notifications,omitempty"`
 	// dryRun evaluates, reports and announces, but enforces nothing.
 	// +optional
+	// +kubebuilder:default=false
 	DryRun bool `json:"dryRun,omitempty"`
 }
 

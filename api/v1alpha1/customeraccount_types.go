@@ -211,7 +211,7 @@ type CustomerAccountSpec struct {
 	// +listType=map
 	// +listMapKey=id
 	// +kubebuilder:validation:MaxItems=500
-	// +kubebuilder:validation:XValidation:rule="oldSelf.all(o, self.exists(n, n.id == o.id))",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
+	// +kubebuilder:validation:XValidation:rule="sets.contains(self.map(n, n.id), oldSelf.map(o, o.id))",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
 	Incidents []Incident `json:"incidents,omitempty"`
 	// hold pauses escalation until hold.until.
 	// +optional
@@ -336,7 +336,7 @@ type CustomerAccountStatus struct {
 // +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.status.policy`
 // +kubebuilder:printcolumn:name="Restricted",type=string,JSONPath=`.status.conditions[?(@.type=="AccessRestricted")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:printcolumn:name="Next",type=date,JSONPath=`.status.nextEvaluation`,priority=1
+// +kubebuilder:printcolumn:name="Next",type=string,JSONPath=`.status.nextEvaluation`,priority=1
 // +kubebuilder:printcolumn:name="Concern",type=string,JSONPath=`.status.primaryConcern`,priority=1
 type CustomerAccount struct {
 	metav1.TypeMeta `json:",inline"`
