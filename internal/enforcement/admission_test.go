@@ -141,3 +141,52 @@ func TestFrozenNamespaceCannotBeUnfrozenByOthers(t *testing.T) {
 		return nadia.Update(ctx, &n)
 	})
 }
+
+// The freeze exempts the platform's admins and Kubernetes' own components,
+// so the cluster keeps working in a frozen namespace.
+func TestFrozenNamespaceAdmitsAdminsAndKubernetes(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	exempt := map[string][]string{
+		"system:serviceaccount:kube-system:replicaset-controller": {"system:serviceaccounts", "system:serviceaccounts:kube-system"},
+		"system:kube-controller-manager":                          nil,
+		"system:kube-scheduler":                                   nil,
+		"system:node:worker-1":                                    {"system:nodes"},
+		"pat":                                                     {"platform:admins"},
+	}
+	clients := map[string]client.Client{}
+	for user, groups := range exempt {
+		// envtest authorizes by RBAC only (no Node authorizer), so each
+		// identity gets edit here; the point is what admission does.
+		create(t, admin, editBinding("exempt-"+strings.NewReplacer(":", "-").Replace(user), ns, user))
+		c, err := client.New(userConfig(t, user, groups...), client.Options{Scheme: scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[user] = c
+	}
+	alice, err := client.New(userConfig(t, "alice"), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Account: acct, Phase: v1alpha1.PhaseFinalNotice, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}}
+	if _, err := newEnforcer(admin).Enforce(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "freeze in force for a tenant", func() error {
+		err := alice.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "work-", Namespace: ns}})
+		return deniedWith(err, []string{"is frozen"})
+	})
+	for user, c := range clients {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "sys-", Namespace: ns}}
+		if err := c.Create(ctx, cm); err != nil {
+			t.Errorf("%s in a frozen namespace: %v", user, err)
+			continue
+		}
+		if err := c.Delete(ctx, cm); err != nil {
+			t.Errorf("%s deleting in a frozen namespace: %v", user, err)
+		}
+	}
+}

@@ -116,7 +116,8 @@ var actionOrder = []v1alpha1.EnforcementAction{
 }
 
 // revertOrder reverses actions: the quota goes before workloads scale back
-// up (so their pods can start) and the freeze is lifted last.
+// up (so their pods can start) and the freeze is lifted last, after every
+// other change, so tenants never act on a half-restored namespace.
 var revertOrder = []v1alpha1.EnforcementAction{
 	v1alpha1.ActionIsolateNetwork,
 	v1alpha1.ActionBlockNewWorkloads,
@@ -256,7 +257,7 @@ func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.Enfo
 		return err
 	}
 	for _, a := range revertOrder {
-		if !want[a] {
+		if !want[a] && a != v1alpha1.ActionFreezeChanges {
 			if err := e.impl(a).revert(ctx, r); err != nil {
 				return err
 			}
@@ -269,6 +270,9 @@ func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.Enfo
 			}
 			r.inForce[a] = true
 		}
+	}
+	if !want[v1alpha1.ActionFreezeChanges] {
+		return e.unfreeze(ctx, r)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func newEnforcer(c client.Client) *Enforcer {
 	return &Enforcer{Client: c, OperatorNamespace: operatorNS}
 }
 
-func newAccount(t *testing.T) *v1alpha1.CustomerAccount {
+func newAccount(t testing.TB) *v1alpha1.CustomerAccount {
 	t.Helper()
 	return &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: uniq("acme")}}
 }
@@ -46,7 +46,7 @@ func reinstated(acct *v1alpha1.CustomerAccount) Request {
 }
 
 // tenantNamespace creates a namespace labelled for the account.
-func tenantNamespace(t *testing.T, account string, labels map[string]string) string {
+func tenantNamespace(t testing.TB, account string, labels map[string]string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: uniq(account), Labels: map[string]string{v1alpha1.LabelAccount: account}}}
 	for k, v := range labels {
@@ -56,7 +56,7 @@ func tenantNamespace(t *testing.T, account string, labels map[string]string) str
 	return ns.Name
 }
 
-func create(t *testing.T, c client.Client, objs ...client.Object) {
+func create(t testing.TB, c client.Client, objs ...client.Object) {
 	t.Helper()
 	for _, o := range objs {
 		if err := c.Create(context.Background(), o); err != nil {
@@ -65,7 +65,7 @@ func create(t *testing.T, c client.Client, objs ...client.Object) {
 	}
 }
 
-func get[T client.Object](t *testing.T, ns, name string, obj T) T {
+func get[T client.Object](t testing.TB, ns, name string, obj T) T {
 	t.Helper()
 	if err := admin.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 		t.Fatalf("getting %T %s/%s: %v", obj, ns, name, err)
@@ -94,7 +94,7 @@ var revocable = []string{"alice-edit", "devs-view", "ci-admin", "bob-app", "mixe
 
 // populate fills ns with the round-trip fixture: RoleBindings of every
 // kind, workloads at various scales, suspended and active jobs.
-func populate(t *testing.T, ns string) {
+func populate(t testing.TB, ns string) {
 	t.Helper()
 	mixed := binding(ns, "mixed", "ClusterRole", "edit",
 		subject(rbacv1.UserKind, "carol", ""), subject(rbacv1.GroupKind, "ops", ""), subject(rbacv1.ServiceAccountKind, "deployer", ns))
@@ -188,7 +188,7 @@ var worldKinds = []client.ObjectList{
 	&networkingv1.NetworkPolicyList{}, &corev1.ConfigMapList{},
 }
 
-func listWorld(t *testing.T, ns string) world {
+func listWorld(t testing.TB, ns string) world {
 	t.Helper()
 	ctx := context.Background()
 	w := world{}
@@ -224,7 +224,7 @@ func listWorld(t *testing.T, ns string) world {
 // snapshot is the world with what a round trip may legitimately change
 // blanked out: versions, managed fields, generation, and the identity of
 // recreated RoleBindings.
-func snapshot(t *testing.T, ns string) world {
+func snapshot(t testing.TB, ns string) world {
 	t.Helper()
 	w := listWorld(t, ns)
 	for _, o := range w {
@@ -239,7 +239,7 @@ func snapshot(t *testing.T, ns string) world {
 	return w
 }
 
-func resourceVersions(t *testing.T, ns string) map[string]string {
+func resourceVersions(t testing.TB, ns string) map[string]string {
 	t.Helper()
 	rv := map[string]string{}
 	for k, o := range listWorld(t, ns) {
@@ -248,7 +248,7 @@ func resourceVersions(t *testing.T, ns string) map[string]string {
 	return rv
 }
 
-func requireSameWorld(t *testing.T, want, got world) {
+func requireSameWorld(t testing.TB, want, got world) {
 	t.Helper()
 	keys := map[string]bool{}
 	for k := range want {
@@ -293,7 +293,7 @@ func withPhase(w world, ns, phase string) world {
 }
 
 // countingClient counts writes (dry runs included) made through it.
-func countingClient(t *testing.T) (client.Client, *atomic.Int64) {
+func countingClient(t testing.TB) (client.Client, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
 	count := func() { n.Add(1) }
@@ -323,7 +323,7 @@ func countingClient(t *testing.T) (client.Client, *atomic.Int64) {
 }
 
 // interceptClient wraps a real client talking to envtest as admin.
-func interceptClient(t *testing.T, funcs interceptor.Funcs) client.Client {
+func interceptClient(t testing.TB, funcs interceptor.Funcs) client.Client {
 	t.Helper()
 	base, err := client.NewWithWatch(testEnv.Config, client.Options{Scheme: scheme})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -59,6 +60,15 @@ func runSuite(m *testing.M) int {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
+	}
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		// Same binaries `make test` uses; cached after the first build.
+		out, err := exec.Command(filepath.Join("..", "..", "hack", "build-control-plane.sh")).Output()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS unset and hack/build-control-plane.sh failed:", err)
+			return 1
+		}
+		testEnv.BinaryAssetsDirectory = strings.TrimSpace(string(out))
 	}
 	cfg, err := testEnv.Start()
 	if err != nil {
