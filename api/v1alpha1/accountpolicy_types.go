@@ -285,7 +285,3 @@ type AccountPolicyList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []AccountPolicy `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&AccountPolicy{}, &AccountPolicyList{})
-}

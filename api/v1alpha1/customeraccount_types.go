@@ -359,7 +359,3 @@ type CustomerAccountList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []CustomerAccount `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&CustomerAccount{}, &CustomerAccountList{})
-}

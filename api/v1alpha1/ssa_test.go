@@ -57,7 +57,7 @@ func TestServerSideApplyWriters(t *testing.T) {
 	stored := mustGet(t, ctx, accountObj(name, nil))
 	owners := map[string]string{}
 	for _, mf := range stored.GetManagedFields() {
-		owners[mf.Manager] = string(mf.FieldsV1.Raw)
+		owners[mf.Manager] = mf.FieldsV1.GetRawString()
 	}
 	if !strings.Contains(owners["support-tool"], `k:{\"id\":\"ticket-flood-0412\"}`) ||
 		strings.Contains(owners["support-tool"], "invoice-2026-10-overdue") {

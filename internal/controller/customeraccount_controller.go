@@ -9,8 +9,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -79,7 +79,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if err := r.Status().Patch(ctx, account, patch); err != nil {
 			if apierrors.IsConflict(err) {
 				// Someone wrote meanwhile: decide again on fresh data.
-				result = ctrl.Result{Requeue: true}
+				result = ctrl.Result{RequeueAfter: time.Second}
 				return
 			}
 			retErr = errors.Join(retErr, fmt.Errorf("patching status: %w", err))
@@ -103,7 +103,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	decision := lifecycle.Evaluate(account, policy, now)
 	recordDecision(&account.Status, policy, decision, now)
 	if t := decision.Transition; t != nil {
-		r.announceTransition(account, policy, decision, t)
+		r.announceTransition(account, policy, t)
 		metrics.Transitions.WithLabelValues(string(t.From), string(t.To)).Inc()
 	}
 
@@ -176,7 +176,7 @@ func requeueAt(next *time.Time, now time.Time) ctrl.Result {
 
 // announceTransition emits the Event for a phase change, carrying the
 // policy's courteous message for the phase entered.
-func (r *CustomerAccountReconciler) announceTransition(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, t *lifecycle.Transition) {
+func (r *CustomerAccountReconciler) announceTransition(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, t *lifecycle.Transition) {
 	eventType := corev1.EventTypeNormal
 	if t.To == v1alpha1.PhaseFinalNotice || t.To == v1alpha1.PhaseTerminated {
 		eventType = corev1.EventTypeWarning
