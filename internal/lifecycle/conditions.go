@@ -57,7 +57,7 @@ func approvalRecorded(in gateInput) (string, string, bool) {
 	case a.At.Time.Before(in.st.since):
 		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s at %s was given before this FinalNotice began at %s, so it does not count; a new approval is needed",
 			a.By, fmtTime(a.At.Time), fmtTime(in.st.since)), true
-	case a.At.Time.After(in.f.now):
+	case a.At.After(in.f.now):
 		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s is dated %s and counts only from then",
 			a.By, fmtTime(a.At.Time)), true
 	}

@@ -79,6 +79,7 @@ func TestPoints(t *testing.T) {
 		{"points override of zero", weighted, inc("a", t0, cat(v1alpha1.CategoryAbuse), points(0)), 0},
 		{"negative override is read as zero", weighted, inc("a", t0, points(-5)), 0},
 		{"nil policy uses the defaults", nil, inc("a", t0, sev(v1alpha1.SeverityMajor)), 2},
+		{"unset fields use the defaults", &v1alpha1.AccountPolicy{}, inc("a", t0, cat(v1alpha1.CategoryAbuse), sev(v1alpha1.SeverityCritical)), 3},
 		{"unknown category weighs as Other", weighted, inc("a", t0, cat("Gossip"), sev(v1alpha1.SeverityMajor)), 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

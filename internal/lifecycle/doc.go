@@ -5,6 +5,10 @@
 // `kubectl account explain` and `kubectl account simulate` share one set of
 // rules.
 //
+// Unset policy fields take the API server's defaults (v1alpha1's Effective*
+// and For helpers), so policies read from files evaluate as they would in the
+// cluster; CheckPolicy reports what the schema would have rejected.
+//
 // Decisions taken where SPEC.md is silent:
 //
 //   - An incident counts from occurredAt (inclusive) until occurredAt+window
@@ -14,7 +18,8 @@
 //     in the future does not erase the ledger early.
 //   - A waived incident never counts now. When deriving past scores (for the
 //     recovery period) it counted until min(waiver.at, now), so a waiver
-//     starts the recovery clock when it is given, not retroactively. A
+//     starts the recovery clock when it is given, not retroactively; a
+//     waiver dated in the future starts it on that date. A
 //     consequence: recording an already-waived, backdated incident can hold
 //     back a step down that was otherwise due, never cause an escalation.
 //   - The moment the score fell below a threshold is derived from the ledger.

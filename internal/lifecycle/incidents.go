@@ -38,7 +38,7 @@ func isWaived(in incidentInput) (string, bool) {
 }
 
 func hasNotOccurred(in incidentInput) (string, bool) {
-	return NotCountedNotYetOccurred, in.inc.OccurredAt.Time.After(in.now)
+	return NotCountedNotYetOccurred, in.inc.OccurredAt.After(in.now)
 }
 
 // isBeforeReinstatement: a reinstatement stops earlier incidents counting from
@@ -49,7 +49,7 @@ func isBeforeReinstatement(in incidentInput) (string, bool) {
 }
 
 func hasExpired(in incidentInput) (string, bool) {
-	return NotCountedExpired, !in.now.Before(in.inc.OccurredAt.Time.Add(in.window))
+	return NotCountedExpired, !in.now.Before(in.inc.OccurredAt.Add(in.window))
 }
 
 // Counts reports whether the incident counts against the account at now and,

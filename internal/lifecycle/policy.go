@@ -77,9 +77,9 @@ func (r *rules) levelOf(score int64) rank {
 
 // Points returns the points an incident is worth under the policy: the
 // incident's own points when set, else the category weight times the
-// severity's points (an empty severity is Minor). Zero policy fields are taken
-// as given; a nil policy uses the documented defaults. The result is never
-// negative.
+// severity's points (an empty severity is Minor, an unknown category Other).
+// Unset policy fields, or a nil policy, take the defaults; explicit zeros are
+// taken as given. The result is never negative.
 func Points(policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident) int32 {
 	if inc == nil {
 		return 0
@@ -137,7 +137,7 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 			errs = append(errs, fmt.Sprintf("thresholds.%s is %d; it must be between 1 and %d", f.name, f.v, maxThreshold))
 		}
 	}
-	if !(t.Warned < t.FinalNotice && t.FinalNotice < t.Terminated) {
+	if t.Warned >= t.FinalNotice || t.FinalNotice >= t.Terminated {
 		errs = append(errs, fmt.Sprintf("thresholds must be strictly ascending (warned < finalNotice < terminated), got %d, %d, %d", t.Warned, t.FinalNotice, t.Terminated))
 	}
 	sp := s.SeverityPoints

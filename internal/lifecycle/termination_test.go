@@ -87,6 +87,14 @@ func TestEvaluateTermination(t *testing.T) {
 			},
 		},
 		{
+			name:    "a policy with every optional field unset takes the API server's defaults",
+			policy:  &v1alpha1.AccountPolicy{Spec: v1alpha1.AccountPolicySpec{Thresholds: v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 9}}},
+			account: fn(),
+			now:     at(90 * day),
+			want: want{phase: v1alpha1.PhaseFinalNotice, since: since, score: 9, next: at(94 * day), pending: v1alpha1.ReasonNoticePeriod,
+				tpMsg: []string{"14-day notice period", "no termination approval is recorded"}},
+		},
+		{
 			name:    "requireApproval unset means approval is required",
 			policy:  pol(func(s *v1alpha1.AccountPolicySpec) { s.RequireApproval = nil }),
 			account: fn(),
