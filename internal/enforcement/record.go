@@ -30,7 +30,7 @@ const (
 	RecordKey = "rolebindings.json"
 	// recordType marks record Secrets so they are not mistaken for others.
 	recordType   corev1.SecretType = "accounts.lifecycle.dev/rolebinding-record"
-	recordPrefix                   = "account-lifecycle-rolebindings."
+	recordPrefix string            = "account-lifecycle-rolebindings."
 )
 
 // RecordName is the name of the record Secret for a tenant namespace. It is
