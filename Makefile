@@ -84,7 +84,8 @@ run: manifests generate fmt vet ## Run the manager against the cluster in your k
 
 .PHONY: run-local
 run-local: manifests generate ## Start etcd + kube-apiserver locally, install CRDs and policies, run the manager.
-	@assets=$$($(CONTROL_PLANE)) && go run ./hack/localrun --assets "$$assets"
+	@assets=$$($(CONTROL_PLANE)) && go build -o $(LOCALBIN)/localrun ./hack/localrun && \
+	exec $(LOCALBIN)/localrun --assets "$$assets"
 
 .PHONY: docker-build
 docker-build: ## Build the container image.

@@ -37,7 +37,7 @@ const operatorNamespace = "account-lifecycle-operator-system"
 
 func main() {
 	assets := flag.String("assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory holding kube-apiserver and etcd (from hack/build-control-plane.sh)")
-	kubeconfig := flag.String("kubeconfig", filepath.Join(".local", "kubeconfig"), "where to write the kubeconfig for kubectl")
+	kubeconfig := flag.String("write-kubeconfig", filepath.Join(".local", "kubeconfig"), "where to write the kubeconfig for kubectl")
 	metricsAddr := flag.String("metrics-bind-address", ":8080", "metrics endpoint; \"0\" disables it")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
