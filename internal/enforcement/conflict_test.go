@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/utils/ptr"
 )
 
 // What someone else changed while restricted is left as they made it and
@@ -27,9 +28,9 @@ func TestRestoreLeavesOthersChangesAndReportsThem(t *testing.T) {
 	// An administrator (exempt from the freeze) acts while restricted.
 	create(t, admin, binding(ns, "alice-edit", "ClusterRole", "view", subject(rbacv1.UserKind, "mallory", "")))
 	web := get(t, ns, "web", &appsv1.Deployment{})
-	web.Spec.Replicas = ptr(int32(5))
+	web.Spec.Replicas = ptr.To(int32(5))
 	backup := get(t, ns, "backup", &batchv1.CronJob{})
-	backup.Spec.Suspend = ptr(false)
+	backup.Spec.Suspend = ptr.To(false)
 	if err := admin.Update(ctx, web); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +52,9 @@ func TestRestoreLeavesOthersChangesAndReportsThem(t *testing.T) {
 	// re-enforcement.
 	create(t, admin, binding(ns, "alice-edit", "ClusterRole", "view", subject(rbacv1.UserKind, "mallory", "")))
 	web = get(t, ns, "web", &appsv1.Deployment{})
-	web.Spec.Replicas = ptr(int32(5))
+	web.Spec.Replicas = ptr.To(int32(5))
 	backup = get(t, ns, "backup", &batchv1.CronJob{})
-	backup.Spec.Suspend = ptr(false)
+	backup.Spec.Suspend = ptr.To(false)
 	if err := admin.Update(ctx, web); err != nil {
 		t.Fatal(err)
 	}

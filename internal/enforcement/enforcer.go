@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -284,7 +285,7 @@ func (e *Enforcer) release(ctx context.Context, r *nsRun) error {
 			return err
 		}
 	}
-	return e.setLabels(ctx, r, "", ptr(false))
+	return e.setLabels(ctx, r, "", ptr.To(false))
 }
 
 // dryRun sets the phase label only and reports what would be in force,

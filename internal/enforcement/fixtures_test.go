@@ -2,7 +2,8 @@ package enforcement
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/diff"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -117,12 +119,12 @@ func populate(t testing.TB, ns string) {
 	create(t, admin, deployment(ns, "idle", 0), dep3)
 	owned := replicaSet(ns, "web-5d9c", 3)
 	owned.OwnerReferences = []metav1.OwnerReference{{
-		APIVersion: "apps/v1", Kind: "Deployment", Name: dep3.Name, UID: dep3.UID, Controller: ptr(true),
+		APIVersion: "apps/v1", Kind: "Deployment", Name: dep3.Name, UID: dep3.UID, Controller: ptr.To(true),
 	}}
 	sts := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: ns},
 		Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr(int32(2)), ServiceName: "db",
+			Replicas: ptr.To(int32(2)), ServiceName: "db",
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
 			Template: podTemplate("db", corev1.RestartPolicyAlways),
 		},
@@ -150,7 +152,7 @@ func deployment(ns, name string, replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"tier": name}},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr(replicas),
+			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
 			Template: podTemplate(name, corev1.RestartPolicyAlways),
 		},
@@ -161,7 +163,7 @@ func replicaSet(ns, name string, replicas int32) *appsv1.ReplicaSet {
 	return &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: appsv1.ReplicaSetSpec{
-			Replicas: ptr(replicas),
+			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
 			Template: podTemplate(name, corev1.RestartPolicyAlways),
 		},
@@ -172,7 +174,7 @@ func cronJob(ns, name string, suspended bool) *batchv1.CronJob {
 	return &batchv1.CronJob{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: batchv1.CronJobSpec{
-			Schedule: "*/5 * * * *", Suspend: ptr(suspended),
+			Schedule: "*/5 * * * *", Suspend: ptr.To(suspended),
 			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: podTemplate(name, corev1.RestartPolicyOnFailure)}},
 		},
 	}
@@ -250,19 +252,14 @@ func resourceVersions(t testing.TB, ns string) map[string]string {
 
 func requireSameWorld(t testing.TB, want, got world) {
 	t.Helper()
-	keys := map[string]bool{}
-	for k := range want {
-		keys[k] = true
-	}
+	keys := slices.Collect(maps.Keys(want))
 	for k := range got {
-		keys[k] = true
+		if want[k] == nil {
+			keys = append(keys, k)
+		}
 	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
+	slices.Sort(keys)
+	for _, k := range keys {
 		w, g := want[k], got[k]
 		switch {
 		case w == nil:
@@ -275,8 +272,8 @@ func requireSameWorld(t testing.TB, want, got world) {
 	}
 }
 
-// withoutPhase returns the namespace entry of w with its phase label
-// replaced by phase (for comparing after a round trip, which leaves it).
+// withPhase returns w with the namespace's phase label set to phase ("":
+// absent), for comparing after a round trip, which leaves the label.
 func withPhase(w world, ns, phase string) world {
 	n := w["Namespace/"+ns].DeepCopyObject().(*corev1.Namespace)
 	if phase == "" {
@@ -284,10 +281,7 @@ func withPhase(w world, ns, phase string) world {
 	} else {
 		n.Labels[v1alpha1.LabelPhase] = phase
 	}
-	out := world{}
-	for k, v := range w {
-		out[k] = v
-	}
+	out := maps.Clone(w)
 	out["Namespace/"+ns] = n
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -19,11 +20,11 @@ func (e *Enforcer) frozenInForce(_ context.Context, r *nsRun) (bool, error) {
 }
 
 func (e *Enforcer) freeze(ctx context.Context, r *nsRun) error {
-	return e.setLabels(ctx, r, r.phase, ptr(true))
+	return e.setLabels(ctx, r, r.phase, ptr.To(true))
 }
 
 func (e *Enforcer) unfreeze(ctx context.Context, r *nsRun) error {
-	return e.setLabels(ctx, r, r.phase, ptr(false))
+	return e.setLabels(ctx, r, r.phase, ptr.To(false))
 }
 
 // setLabels brings the operator's labels on the namespace to phase ("":
@@ -70,5 +71,3 @@ func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen
 	}
 	return nil
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -3,6 +3,7 @@ package enforcement
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -215,23 +216,11 @@ func TestEnforceTwiceMakesNoWrites(t *testing.T) {
 			if len(res.Events) != 0 {
 				t.Errorf("second Enforce emitted events: %+v", res.Events)
 			}
-			if got := resourceVersions(t, ns); !mapsEqual(got, rv) {
+			if got := resourceVersions(t, ns); !maps.Equal(got, rv) {
 				t.Errorf("resourceVersions changed:\nbefore %v\nafter  %v", rv, got)
 			}
 		})
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Release (the finalizer) restores everything and removes the labels.
@@ -281,7 +270,7 @@ func TestNamespaceJoiningLaterIsRestricted(t *testing.T) {
 			t.Errorf("event for a namespace already restricted: %+v", e)
 		}
 	}
-	if got := resourceVersions(t, first); !mapsEqual(got, rv) {
+	if got := resourceVersions(t, first); !maps.Equal(got, rv) {
 		t.Errorf("already restricted namespace was written:\nbefore %v\nafter  %v", rv, got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -180,7 +181,7 @@ func replicaKind(kind string, list client.ObjectList, skip func(client.Object) b
 			if err != nil || n < 0 {
 				return fmt.Errorf("invalid replicas %q", v)
 			}
-			*replicas(o) = ptr(int32(n))
+			*replicas(o) = ptr.To(int32(n))
 			return nil
 		},
 	}
@@ -205,7 +206,7 @@ func suspendKind(kind string, list client.ObjectList, skip func(client.Object) b
 			if err != nil {
 				return fmt.Errorf("invalid suspend %q", v)
 			}
-			*suspend(o) = ptr(b)
+			*suspend(o) = ptr.To(b)
 			return nil
 		},
 	}

@@ -2,6 +2,7 @@ package enforcement
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestProtectedNamespacesAreNeverTouched(t *testing.T) {
 		if e.Type != corev1.EventTypeWarning {
 			t.Errorf("protected event type = %s, want Warning", e.Type)
 		}
-		if got := resourceVersions(t, ns); !mapsEqual(got, rv[ns]) {
+		if got := resourceVersions(t, ns); !maps.Equal(got, rv[ns]) {
 			t.Errorf("protected namespace %s was written:\nbefore %v\nafter  %v", ns, rv[ns], got)
 		}
 		n := get(t, "", ns, &corev1.Namespace{})
@@ -178,7 +179,7 @@ func TestNamespaceBeingDeletedIsLeftAlone(t *testing.T) {
 	if !strings.Contains(st.Message, "being deleted") || !res.Restricted || len(res.Events) != 0 {
 		t.Errorf("status %+v, restricted %t, events %+v", st, res.Restricted, res.Events)
 	}
-	if got := resourceVersions(t, ns); !mapsEqual(got, rv) {
+	if got := resourceVersions(t, ns); !maps.Equal(got, rv) {
 		t.Errorf("a namespace being deleted was written:\nbefore %v\nafter  %v", rv, got)
 	}
 }
