@@ -75,8 +75,9 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if equality.Semantic.DeepEqual(base.Status, account.Status) {
 			return
 		}
-		patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
-		if err := r.Status().Patch(ctx, account, patch); err != nil {
+		// A full update, not a merge patch: zero values (score 0) must be
+		// written too, and resourceVersion guards against stale decisions.
+		if err := r.Status().Update(ctx, account); err != nil {
 			if apierrors.IsConflict(err) {
 				// Someone wrote meanwhile: decide again on fresh data.
 				result = ctrl.Result{RequeueAfter: time.Second}
