@@ -91,7 +91,9 @@ type Request struct {
 	DryRunReason string
 }
 
-// Event is something worth announcing about one namespace.
+// Event is something worth announcing about one namespace. Type is
+// corev1.EventTypeNormal or EventTypeWarning; Reason is one of the Reason
+// constants above.
 type Event struct{ Namespace, Type, Reason, Message string }
 
 // Result reports enforcement on every tenant namespace.
