@@ -71,6 +71,10 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	base := account.DeepCopy()
+	// A transition is announced only once it is recorded: a decision made on
+	// a stale read fails its update and must not be announced twice.
+	var transition *lifecycle.Transition
+	var policy *v1alpha1.AccountPolicy
 	defer func() {
 		if equality.Semantic.DeepEqual(base.Status, account.Status) {
 			return
@@ -83,7 +87,12 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 				result = ctrl.Result{RequeueAfter: time.Second}
 				return
 			}
-			retErr = errors.Join(retErr, fmt.Errorf("patching status: %w", err))
+			retErr = errors.Join(retErr, fmt.Errorf("updating status: %w", err))
+			return
+		}
+		if transition != nil {
+			r.announceTransition(account, policy, transition)
+			metrics.Transitions.WithLabelValues(string(transition.From), string(transition.To)).Inc()
 		}
 	}()
 
@@ -99,14 +108,11 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		logger.Info("account not evaluated", "reason", resolution.Reason, "message", resolution.Message)
 		return ctrl.Result{}, nil
 	}
-	policy := resolution.Policy
+	policy = resolution.Policy
 
 	decision := lifecycle.Evaluate(account, policy, now)
 	recordDecision(&account.Status, policy, decision, now)
-	if t := decision.Transition; t != nil {
-		r.announceTransition(account, policy, t)
-		metrics.Transitions.WithLabelValues(string(t.From), string(t.To)).Inc()
-	}
+	transition = decision.Transition
 
 	dryRun, dryRunReason := policy.Spec.DryRun, dryRunPolicy
 	if account.Labels[v1alpha1.LabelExempt] == "true" {
