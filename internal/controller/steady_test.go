@@ -208,3 +208,26 @@ func TestPolicyStatusCountsAccounts(t *testing.T) {
 type discardRecorder struct{}
 
 func (discardRecorder) Eventf(_, _ runtime.Object, _, _, _, _ string, _ ...any) {}
+
+// A namespace relabelled out of a restricted account is restored, not left
+// restricted with nobody to lift it.
+func TestNamespaceLeavingAccountIsRestored(t *testing.T) {
+	g := NewWithT(t)
+	policy := createPolicy(t, g, nil)
+	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
+	ns := tenantNamespace(t, g, acct.Name)
+	waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
+	g.Eventually(func(g Gomega) {
+		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
+	}, waitFor, pollEach).Should(Succeed())
+
+	current := getNamespace(g, ns.Name)
+	delete(current.Labels, v1alpha1.LabelAccount)
+	g.Expect(k8s.Update(context.Background(), current)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		labels := getNamespace(g, ns.Name).Labels
+		g.Expect(labels).NotTo(HaveKey(v1alpha1.LabelFrozen))
+		g.Expect(labels).NotTo(HaveKey(v1alpha1.LabelPhase))
+		g.Expect(get(g, acct.Name).Status.Namespaces).To(BeEmpty())
+	}, waitFor, pollEach).Should(Succeed())
+}

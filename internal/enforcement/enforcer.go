@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -212,6 +213,22 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 
 	var res Result
 	var errs []error
+	leavers, err := e.leavers(ctx, account, list.Items)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for i := range leavers {
+		r := &nsRun{ns: &leavers[i], account: account, inForce: map[v1alpha1.EnforcementAction]bool{}}
+		if err := e.release(ctx, r); err != nil {
+			// Kept in the result so the next call, reading the status, tries again.
+			errs = append(errs, fmt.Errorf("namespace %s left the account: %w", r.ns.Name, err))
+			r.notes = append(r.notes, "left the account; restoring failed: "+err.Error())
+			res.add(r)
+			continue
+		}
+		r.reversed = append(r.reversed, "the namespace left the account")
+		res.announce(r)
+	}
 	for i := range list.Items {
 		r := &nsRun{ns: &list.Items[i], account: account, phase: phase, inForce: map[v1alpha1.EnforcementAction]bool{}}
 		var err error
@@ -235,7 +252,34 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 		}
 		res.add(r)
 	}
+	sort.Slice(res.Namespaces, func(i, j int) bool { return res.Namespaces[i].Name < res.Namespaces[j].Name })
 	return res, errors.Join(errs...)
+}
+
+// leavers are the namespaces the account's status still reports that no
+// longer carry any account label: relabelled out of the account, so they
+// are restored rather than left restricted with nobody to lift it. A
+// namespace moved to another account is that account's to bring in line.
+func (e *Enforcer) leavers(ctx context.Context, account *v1alpha1.CustomerAccount, current []corev1.Namespace) ([]corev1.Namespace, error) {
+	var out []corev1.Namespace
+	var errs []error
+	for _, st := range account.Status.Namespaces {
+		if slices.ContainsFunc(current, func(ns corev1.Namespace) bool { return ns.Name == st.Name }) {
+			continue
+		}
+		var ns corev1.Namespace
+		if err := e.Client.Get(ctx, client.ObjectKey{Name: st.Name}, &ns); err != nil {
+			if !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("namespace %s: %w", st.Name, err))
+			}
+			continue
+		}
+		if ns.Labels[v1alpha1.LabelAccount] != "" || e.protection(&ns) != "" || ns.DeletionTimestamp != nil {
+			continue
+		}
+		out = append(out, ns)
+	}
+	return out, errors.Join(errs...)
 }
 
 // protection says why ns must never be touched, or "" if it may be.

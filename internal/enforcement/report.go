@@ -27,7 +27,11 @@ func (res *Result) add(r *nsRun) {
 	}
 	st.Message = truncate(strings.Join(parts, "; "), maxMessage)
 	res.Namespaces = append(res.Namespaces, st)
+	res.announce(r)
+}
 
+// announce adds the events for what one namespace's run changed.
+func (res *Result) announce(r *nsRun) {
 	who := fmt.Sprintf("account %s", r.account.Name)
 	if r.phase != "" {
 		who += " is " + r.phase
