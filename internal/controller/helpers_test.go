@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -142,10 +141,15 @@ func tenantNamespace(t *testing.T, g Gomega, account string) *corev1.Namespace {
 	return ns
 }
 
+// waitFrozen waits until the namespace carries the frozen label.
+func waitFrozen(g Gomega, namespace string) {
+	g.Eventually(func(g Gomega) {
+		g.Expect(getNamespace(g, namespace).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
+	}, waitFor, pollEach).Should(Succeed())
+}
+
 func getNamespace(g Gomega, name string) *corev1.Namespace {
 	ns := &corev1.Namespace{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: name}, ns)).To(Succeed())
 	return ns
 }
-
-var _ = ptr.To[int32]

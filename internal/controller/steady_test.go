@@ -113,9 +113,7 @@ func TestDeletingAccountRestoresNamespaces(t *testing.T) {
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
 	ns := tenantNamespace(t, g, acct.Name)
 	waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
-	g.Eventually(func(g Gomega) {
-		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
-	}, waitFor, pollEach).Should(Succeed())
+	waitFrozen(g, ns.Name)
 
 	g.Expect(k8s.Delete(context.Background(), acct)).To(Succeed())
 	g.Eventually(func(g Gomega) {
@@ -217,9 +215,7 @@ func TestNamespaceLeavingAccountIsRestored(t *testing.T) {
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
 	ns := tenantNamespace(t, g, acct.Name)
 	waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
-	g.Eventually(func(g Gomega) {
-		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
-	}, waitFor, pollEach).Should(Succeed())
+	waitFrozen(g, ns.Name)
 
 	current := getNamespace(g, ns.Name)
 	delete(current.Labels, v1alpha1.LabelAccount)

@@ -36,9 +36,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
 	g.Expect(a.Status.Score).To(Equal(int32(4)))
 	// FinalNotice freezes the tenant namespace by default.
-	g.Eventually(func(g Gomega) {
-		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
-	}, waitFor, pollEach).Should(Succeed())
+	waitFrozen(g, ns.Name)
 
 	// It keeps going: the score reaches the termination threshold while the
 	// notice period runs.
@@ -177,9 +175,7 @@ func TestStoryPolicyDeletedFreezesAccount(t *testing.T) {
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()))
 	ns := tenantNamespace(t, g, acct.Name)
 	waitPhase(g, acct.Name, v1alpha1.PhaseWarned)
-	g.Eventually(func(g Gomega) {
-		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
-	}, waitFor, pollEach).Should(Succeed())
+	waitFrozen(g, ns.Name)
 
 	g.Expect(k8s.Delete(context.Background(), policy)).To(Succeed())
 	g.Eventually(func(g Gomega) {

@@ -11,9 +11,6 @@ import (
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
@@ -34,7 +30,7 @@ const operatorNamespace = "account-lifecycle-operator-system"
 var (
 	cfg       *rest.Config
 	k8s       client.Client // direct client: what a user sees
-	scheme    = runtime.NewScheme()
+	scheme    = controller.NewScheme()
 	uniqueSeq atomic.Int64
 )
 
@@ -47,8 +43,6 @@ func TestMain(m *testing.M) {
 
 func runSuite(m *testing.M) int {
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
@@ -80,7 +74,7 @@ func runSuite(m *testing.M) int {
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: controller.UncachedObjects()}},
+		Client:                 controller.ClientOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
