@@ -95,8 +95,8 @@ docker-build: ## Build the container image.
 
 .PHONY: install
 install: manifests $(KUSTOMIZE) ## Install CRDs and admission policies into the cluster in your kubeconfig.
-	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
-	$(KUSTOMIZE) build config/admission | kubectl apply --server-side -f -
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side --force-conflicts -f -
+	$(KUSTOMIZE) build config/admission | kubectl apply --server-side --force-conflicts -f -
 
 .PHONY: uninstall
 uninstall: manifests $(KUSTOMIZE) ## Remove CRDs and admission policies.
@@ -106,7 +106,7 @@ uninstall: manifests $(KUSTOMIZE) ## Remove CRDs and admission policies.
 .PHONY: deploy
 deploy: manifests $(KUSTOMIZE) ## Deploy the operator (image IMG) to the cluster in your kubeconfig.
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side --force-conflicts -f -
 
 .PHONY: undeploy
 undeploy: $(KUSTOMIZE) ## Remove the operator from the cluster.
