@@ -50,16 +50,13 @@ func (r *AccountPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	meta.SetStatusCondition(&policy.Status.Conditions, ready)
 
 	var accounts v1alpha1.CustomerAccountList
-	if err := r.List(ctx, &accounts); err != nil {
+	if err := r.List(ctx, &accounts, client.MatchingFields{governingPolicyField: policy.Name}); err != nil {
 		return ctrl.Result{}, err
 	}
 	var counts v1alpha1.PhaseCounts
 	var governed int32
 	for i := range accounts.Items {
 		a := &accounts.Items[i]
-		if a.Status.Policy != policy.Name {
-			continue
-		}
 		governed++
 		switch a.Status.Phase {
 		case v1alpha1.PhaseWarned:
@@ -96,8 +93,21 @@ func checkSelector(policy *v1alpha1.AccountPolicy) error {
 	return err
 }
 
+// governingPolicyField indexes accounts by status.policy, so counting a
+// policy's accounts reads only those, not every account in the cluster.
+const governingPolicyField = "status.policy"
+
 // SetupWithManager watches policies and the accounts whose status names them.
 func (r *AccountPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.CustomerAccount{}, governingPolicyField,
+		func(o client.Object) []string {
+			if name := o.(*v1alpha1.CustomerAccount).Status.Policy; name != "" {
+				return []string{name}
+			}
+			return nil
+		}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AccountPolicy{}).
 		Watches(&v1alpha1.CustomerAccount{}, handler.EnqueueRequestsFromMapFunc(policiesForAccount)).
