@@ -94,8 +94,10 @@ docker-build: ## Build the container image.
 ##@ Deployment
 
 .PHONY: install
-install: manifests $(KUSTOMIZE) ## Install CRDs and admission policies into the cluster in your kubeconfig.
+install: manifests $(KUSTOMIZE) ## Install CRDs, admission policies and the operator namespace into the cluster in your kubeconfig.
 	$(KUSTOMIZE) build config/crd | kubectl apply --server-side --force-conflicts -f -
+	kubectl create namespace account-lifecycle-operator-system --dry-run=client -o yaml | kubectl apply --server-side -f -
+	kubectl label --overwrite namespace account-lifecycle-operator-system accounts.lifecycle.dev/protected=true
 	$(KUSTOMIZE) build config/admission | kubectl apply --server-side --force-conflicts -f -
 
 .PHONY: uninstall
