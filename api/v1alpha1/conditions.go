@@ -32,7 +32,8 @@ const (
 	ReasonAwaitingApproval = "AwaitingApproval"
 	// ReasonNotPending: TerminationPending=False.
 	ReasonNotPending = "NotPending"
-	// ReasonHoldActive: Held=True.
+	// ReasonHoldActive: Held=True; also TerminationPending=True when a hold
+	// is the only thing termination waits for.
 	ReasonHoldActive = "HoldActive"
 	// ReasonNoHold: Held=False.
 	ReasonNoHold = "NoHold"
