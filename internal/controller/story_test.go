@@ -9,8 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
+	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 )
 
 // A customer swears at staff twice and keeps going: Warned, FinalNotice, a
@@ -74,6 +77,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 	g.Expect(a.Status.History[0].Score).To(Equal(int32(6)))
 	g.Expect(a.Status.History[0].At.Sub(a.Status.History[1].At.Time)).To(BeNumerically(">=", 3*time.Second),
 		"terminated before the notice period was served")
+	g.Expect(testutil.ToFloat64(metrics.Transitions.WithLabelValues("FinalNotice", "Terminated"))).To(BeNumerically(">=", 1))
 
 	g.Eventually(func(g Gomega) {
 		evs := eventsFor(g, acct.Name)
