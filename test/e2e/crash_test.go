@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/controller"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/manifests"
+)
+
+// errCrash stands for the process dying: the manager is stopped at once.
+var errCrash = errors.New("simulated crash")
+
+// runManager runs a manager until it stops, either because crashAfter
+// RoleBinding deletions were allowed through (then it "crashes" on the
+// next one) or because stop is closed. crashAfter < 0 never crashes.
+func runManager(g Gomega, cfg *rest.Config, crashAfter int32) (crashed <-chan struct{}, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
+		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: controller.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	crash := make(chan struct{})
+	var deleted atomic.Int32
+	enforcerClient := interceptor.NewClient(direct, interceptor.Funcs{
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			if _, ok := obj.(*rbacv1.RoleBinding); ok && crashAfter >= 0 && deleted.Add(1) > crashAfter {
+				select {
+				case <-crash:
+				default:
+					close(crash)
+					cancel()
+				}
+				return errCrash
+			}
+			return c.Delete(ctx, obj, opts...)
+		},
+	})
+	g.Expect(controller.SetupAll(mgr, controller.Options{
+		Clock:             clock.RealClock{},
+		OperatorNamespace: operatorNamespace,
+		Enforcer:          &enforcement.Enforcer{Client: enforcerClient, OperatorNamespace: operatorNamespace},
+	})).To(Succeed())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(ctx) }()
+	return crash, func() { cancel(); <-done }
+}
+
+// The manager dies after the access record is written but before any
+// binding is removed, and again after some are removed; a fresh manager
+// finishes revoking, and reinstatement still restores every binding exactly.
+func TestManagerCrashDuringRevokeThenFreshManagerFinishes(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	g.Expect(err).NotTo(HaveOccurred(), "starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS)")
+	t.Cleanup(func() { _ = env.Stop() })
+	admin, err := client.New(cfg, client.Options{Scheme: controller.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	g.Expect(manifests.ApplyDir(ctx, admin, filepath.Join("..", "..", "config", "admission"), "e2e")).To(Succeed())
+
+	tenant := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "hooli-prod",
+		Labels: map[string]string{v1alpha1.LabelAccount: "hooli"}}}
+	g.Expect(admin.Create(ctx, tenant)).To(Succeed())
+	var originals []rbacv1.RoleBinding
+	for _, b := range []struct{ name, kind, subject, role string }{
+		{"admins", rbacv1.UserKind, "gavin", "admin"},
+		{"devs", rbacv1.GroupKind, "hooli-devs", "edit"},
+		{"auditors", rbacv1.GroupKind, "hooli-audit", "view"},
+		{"ci", rbacv1.ServiceAccountKind, "deployer", "edit"},
+	} {
+		s := rbacv1.Subject{Kind: b.kind, Name: b.subject}
+		if b.kind == rbacv1.ServiceAccountKind {
+			s.Namespace = tenant.Name
+		} else {
+			s.APIGroup = rbacv1.GroupName
+		}
+		rb := rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: b.name, Namespace: tenant.Name,
+				Labels: map[string]string{"team": b.subject}, Annotations: map[string]string{"owner": "platform"}},
+			Subjects: []rbacv1.Subject{s},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: b.role},
+		}
+		g.Expect(admin.Create(ctx, rb.DeepCopy())).To(Succeed())
+		originals = append(originals, rb)
+	}
+	bindings := func(g Gomega) map[string]rbacv1.RoleBinding {
+		var list rbacv1.RoleBindingList
+		g.Expect(admin.List(ctx, &list, client.InNamespace(tenant.Name))).To(Succeed())
+		out := map[string]rbacv1.RoleBinding{}
+		for _, rb := range list.Items {
+			out[rb.Name] = rb
+		}
+		return out
+	}
+	record := func(g Gomega) *corev1.Secret {
+		s := &corev1.Secret{}
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: enforcement.RecordName(tenant.Name)}, s); err != nil {
+			return nil
+		}
+		return s
+	}
+
+	policy := &v1alpha1.AccountPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "immediate"},
+		Spec: v1alpha1.AccountPolicySpec{
+			Thresholds:   v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
+			NoticePeriod: &metav1.Duration{}, RequireApproval: ptr.To(false),
+			Enforcement: v1alpha1.Enforcement{Terminated: []v1alpha1.EnforcementAction{v1alpha1.ActionRevokeAccess}},
+		},
+	}
+	g.Expect(admin.Create(ctx, policy)).To(Succeed())
+
+	// First manager: dies on its first binding deletion, after the record.
+	crashed, stop := runManager(g, cfg, 0)
+	g.Expect(admin.Create(ctx, &v1alpha1.CustomerAccount{
+		ObjectMeta: metav1.ObjectMeta{Name: "hooli"},
+		Spec: v1alpha1.CustomerAccountSpec{PolicyName: policy.Name, Incidents: []v1alpha1.Incident{{
+			ID: "chargeback-fraud", Category: v1alpha1.CategoryNonPayment, Severity: v1alpha1.SeverityCritical,
+			OccurredAt: metav1.NewTime(time.Now().Add(-time.Minute)), ReportedBy: "billing",
+			Summary: "Disputed every invoice of the quarter.",
+		}}},
+	})).To(Succeed())
+	g.Eventually(crashed, waitFor).Should(BeClosed())
+	stop()
+	g.Expect(record(g)).NotTo(BeNil(), "the record is written before any binding is removed")
+	g.Expect(bindings(g)).To(HaveLen(4))
+
+	// Second manager: removes one binding, then dies.
+	crashed, stop = runManager(g, cfg, 1)
+	g.Eventually(crashed, waitFor).Should(BeClosed())
+	stop()
+	g.Expect(record(g)).NotTo(BeNil())
+	g.Expect(bindings(g)).To(HaveLen(3))
+
+	// A fresh manager finishes the job.
+	_, stop = runManager(g, cfg, -1)
+	defer stop()
+	g.Eventually(func(g Gomega) {
+		g.Expect(bindings(g)).To(BeEmpty())
+		a := &v1alpha1.CustomerAccount{}
+		g.Expect(admin.Get(ctx, client.ObjectKey{Name: "hooli"}, a)).To(Succeed())
+		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseTerminated))
+		g.Expect(a.Status.Namespaces).To(ConsistOf(HaveField("Actions", ConsistOf(v1alpha1.ActionRevokeAccess))))
+	}, waitFor, pollEach).Should(Succeed())
+
+	// Reinstatement restores every binding exactly and drops the record.
+	g.Eventually(func() error {
+		a := &v1alpha1.CustomerAccount{}
+		if err := admin.Get(ctx, client.ObjectKey{Name: "hooli"}, a); err != nil {
+			return err
+		}
+		a.Spec.Reinstatement = &v1alpha1.Reinstatement{By: "cfo", At: metav1.NewTime(time.Now().Add(time.Second)), Reason: "Paid in full."}
+		return admin.Update(ctx, a)
+	}, waitFor, pollEach).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := bindings(g)
+		g.Expect(got).To(HaveLen(len(originals)))
+		for _, want := range originals {
+			rb := got[want.Name]
+			g.Expect(rb.Labels).To(Equal(want.Labels), want.Name)
+			g.Expect(rb.Annotations).To(Equal(want.Annotations), want.Name)
+			g.Expect(rb.Subjects).To(Equal(want.Subjects), want.Name)
+			g.Expect(rb.RoleRef).To(Equal(want.RoleRef), want.Name)
+		}
+		g.Expect(record(g)).To(BeNil(), "the record is dropped once every binding is back")
+	}, waitFor, pollEach).Should(Succeed())
+}
