@@ -45,7 +45,7 @@ type CustomerAccountReconciler struct {
 
 // Reconcile gathers the account and its policy, decides with the lifecycle
 // engine, enforces the outcome on the tenant namespaces and records it in
-// one status patch.
+// one status write (none when nothing changed).
 func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	logger := log.FromContext(ctx)
 	// Whole seconds: status times serialize to seconds, and evaluating on the
