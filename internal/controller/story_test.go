@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 )
@@ -165,7 +166,16 @@ func TestStoryReinstatement(t *testing.T) {
 		g.Expect(condition(a, v1alpha1.ConditionAccessRestricted).Status).To(Equal(metav1.ConditionFalse))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Eventually(func(g Gomega) {
-		g.Expect(reasons(eventsFor(g, acct.Name))).To(ContainElement(lifecycle.ReasonReinstated))
+		evs := eventsFor(g, acct.Name)
+		g.Expect(reasons(evs)).To(ContainElements(lifecycle.ReasonReinstated,
+			enforcement.ReasonAccessRestricted, enforcement.ReasonAccessRestored))
+		for _, e := range evs {
+			if e.Reason == enforcement.ReasonAccessRestricted || e.Reason == enforcement.ReasonAccessRestored {
+				g.Expect(e.Related).NotTo(BeNil())
+				g.Expect(e.Related.Kind).To(Equal("Namespace"))
+				g.Expect(e.Related.Name).To(Equal(ns.Name))
+			}
+		}
 	}, waitFor, pollEach).Should(Succeed())
 }
 
