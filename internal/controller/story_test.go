@@ -100,7 +100,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 func TestStoryIncidentsExpire(t *testing.T) {
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
-		p.Spec.Window = &metav1.Duration{Duration: 4 * time.Second}
+		p.Spec.Window = &metav1.Duration{Duration: 6 * time.Second}
 	})
 	acct := createAccount(t, g, policy.Name, abuse("rude-email", time.Now()))
 
