@@ -266,6 +266,49 @@ type Transition struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	Message string `json:"message,omitempty"`
+	// notification tracks delivery of the transition to the policy's webhook.
+	// Absent when the policy had no webhook when the transition happened. A
+	// Pending entry is the operator's durable outbox: it is retried, across
+	// restarts, until delivered or trimmed from history.
+	// +optional
+	Notification *NotificationStatus `json:"notification,omitempty"`
+}
+
+// NotificationState says whether a transition's notification was delivered.
+// +kubebuilder:validation:Enum=Pending;Delivered
+type NotificationState string
+
+// The notification states.
+const (
+	NotificationPending   NotificationState = "Pending"
+	NotificationDelivered NotificationState = "Delivered"
+)
+
+// NotificationStatus is the delivery state of one transition's CloudEvent.
+type NotificationStatus struct {
+	// state is Pending until the webhook acknowledged the event with a 2xx
+	// response, then Delivered.
+	// +required
+	State NotificationState `json:"state"`
+	// attempts is how many deliveries were tried.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Attempts int32 `json:"attempts,omitempty"`
+	// lastAttempt is when delivery was last tried.
+	// +optional
+	LastAttempt *metav1.Time `json:"lastAttempt,omitempty"`
+	// nextAttempt is when a failed delivery is retried.
+	// +optional
+	NextAttempt *metav1.Time `json:"nextAttempt,omitempty"`
+	// message is the last delivery error.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+	// id is the CloudEvent id; every retry of the transition carries the
+	// same id so receivers can deduplicate.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id,omitempty"`
 }
 
 // CustomerAccountStatus is written only by the operator and can be rebuilt
