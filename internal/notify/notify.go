@@ -1,0 +1,263 @@
+// Package notify delivers account transitions to a policy's webhook as
+// CloudEvents 1.0 (structured JSON mode) over HTTPS, signed with HMAC-SHA256.
+//
+// Delivery state is not kept here: the reconciler keeps it in the account's
+// status.history (the durable outbox) and calls Deliver for each pending
+// entry until it succeeds.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// The wire format.
+const (
+	// ContentType is the structured-mode CloudEvents media type.
+	ContentType = "application/cloudevents+json"
+	// EventType is the CloudEvent type of a phase transition.
+	EventType = "dev.lifecycle.accounts.transition"
+	// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the exact body>".
+	SignatureHeader = "X-Account-Lifecycle-Signature"
+	// EventIDHeader repeats the CloudEvent id, for receivers that dedupe
+	// before parsing.
+	EventIDHeader = "X-Account-Lifecycle-Event-Id"
+	// SecretKey is the data key of the signing Secret holding the HMAC key.
+	SecretKey = "hmacKey"
+	// Timeout bounds one delivery attempt.
+	Timeout = 10 * time.Second
+	// sourcePrefix + account name is the CloudEvent source.
+	sourcePrefix = "/apis/accounts.lifecycle.dev/v1alpha1/customeraccounts/"
+	// maxResponseBody is how much of a response is read (and then dropped).
+	maxResponseBody = 64 << 10
+	// maxErrorBody is how much of a non-2xx response is quoted in the error.
+	maxErrorBody = 200
+)
+
+// Event is a CloudEvent 1.0 in structured JSON mode.
+type Event struct {
+	SpecVersion     string `json:"specversion"`
+	ID              string `json:"id"`
+	Source          string `json:"source"`
+	Type            string `json:"type"`
+	Subject         string `json:"subject"`
+	Time            string `json:"time"`
+	DataContentType string `json:"datacontenttype"`
+	Data            Data   `json:"data"`
+}
+
+// Data is the payload of a transition event.
+type Data struct {
+	Account     string                `json:"account"`
+	DisplayName string                `json:"displayName,omitempty"`
+	From        v1alpha1.AccountPhase `json:"from,omitempty"`
+	To          v1alpha1.AccountPhase `json:"to"`
+	Score       int32                 `json:"score"`
+	Reason      string                `json:"reason"`
+	Message     string                `json:"message,omitempty"`
+	// Courtesy is the policy's message for the phase entered (reinstated
+	// when Terminated → Good).
+	Courtesy string `json:"courtesy,omitempty"`
+	// Referral is the policy's terminated message, on termination only.
+	Referral       string                    `json:"referral,omitempty"`
+	PrimaryConcern v1alpha1.IncidentCategory `json:"primaryConcern,omitempty"`
+	Policy         string                    `json:"policy"`
+	Contacts       []v1alpha1.Contact        `json:"contacts"`
+}
+
+// StatusError is a delivery the endpoint answered with a non-2xx status.
+type StatusError struct {
+	Code int
+	Body string
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("webhook answered HTTP %d %s", e.Code, http.StatusText(e.Code))
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
+// Notifier posts transition events to webhooks.
+type Notifier struct {
+	// HTTP sends the requests; nil uses a client with a Timeout.
+	HTTP *http.Client
+	// Secrets reads signing Secrets (uncached in the manager).
+	Secrets client.Reader
+	// Namespace is the operator's namespace, where signing Secrets live.
+	Namespace string
+}
+
+// EventID is the deterministic CloudEvent id of a history entry: every
+// retry of the same transition carries it, so receivers can dedupe.
+func EventID(uid types.UID, entry v1alpha1.Transition) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{
+		string(uid), entry.At.UTC().Format(time.RFC3339), string(entry.From), string(entry.To),
+	}, "\n")))
+	return hex.EncodeToString(sum[:])[:32]
+}
+
+// Courtesy is the policy's courteous text for a transition: the message of
+// the phase entered, or the reinstated message when Terminated → Good.
+func Courtesy(policy *v1alpha1.AccountPolicy, from, to v1alpha1.AccountPhase) string {
+	m := policy.Spec.Messages
+	if from == v1alpha1.PhaseTerminated && to == v1alpha1.PhaseGood {
+		return m.Reinstated
+	}
+	switch to {
+	case v1alpha1.PhaseWarned:
+		return m.Warned
+	case v1alpha1.PhaseFinalNotice:
+		return m.FinalNotice
+	case v1alpha1.PhaseTerminated:
+		return m.Terminated
+	}
+	return ""
+}
+
+// NewEvent builds the CloudEvent for a history entry. The id is the one
+// recorded on the entry, or EventID when none is.
+func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) Event {
+	id := EventID(account.UID, entry)
+	if entry.Notification != nil && entry.Notification.ID != "" {
+		id = entry.Notification.ID
+	}
+	data := Data{
+		Account:        account.Name,
+		DisplayName:    account.Spec.DisplayName,
+		From:           entry.From,
+		To:             entry.To,
+		Score:          entry.Score,
+		Reason:         entry.Reason,
+		Message:        entry.Message,
+		Courtesy:       Courtesy(policy, entry.From, entry.To),
+		PrimaryConcern: account.Status.PrimaryConcern,
+		Policy:         policy.Name,
+		Contacts:       append([]v1alpha1.Contact{}, account.Spec.Contacts...),
+	}
+	if entry.To == v1alpha1.PhaseTerminated {
+		data.Referral = policy.Spec.Messages.Terminated
+	}
+	return Event{
+		SpecVersion:     "1.0",
+		ID:              id,
+		Source:          sourcePrefix + account.Name,
+		Type:            EventType,
+		Subject:         account.Name,
+		Time:            entry.At.UTC().Format(time.RFC3339),
+		DataContentType: "application/json",
+		Data:            data,
+	}
+}
+
+// Sign returns the signature header value for a body: "sha256=<hex>".
+func Sign(key, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify reports whether header is a valid signature of body under key, in
+// constant time. Receivers call it on the raw request body.
+func Verify(key, body []byte, header string) bool {
+	want := Sign(key, body)
+	return hmac.Equal([]byte(header), []byte(want))
+}
+
+// Deliver posts the entry's CloudEvent to the policy's webhook once. Any
+// error (no webhook, non-https URL, missing signing key, transport error,
+// non-2xx answer) means the event was not delivered and may be retried with
+// the same id.
+func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) error {
+	hook := policy.Spec.Notifications.Webhook
+	if hook == nil {
+		return errors.New("the policy has no webhook")
+	}
+	u, err := url.Parse(hook.URL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("refusing webhook url %q: only absolute https:// URLs are allowed", hook.URL)
+	}
+	var key []byte
+	if hook.SecretRef != nil {
+		if key, err = n.signingKey(ctx, hook.SecretRef.Name); err != nil {
+			return err
+		}
+	}
+	event := NewEvent(account, policy, entry)
+	body, err := json.Marshal(event)
+	if err != nil {
+		return fmt.Errorf("encoding event: %w", err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("building request: %w", err)
+	}
+	req.Header.Set("Content-Type", ContentType)
+	req.Header.Set(EventIDHeader, event.ID)
+	if key != nil {
+		req.Header.Set(SignatureHeader, Sign(key, body))
+	}
+	resp, err := n.client().Do(req)
+	if err != nil {
+		return fmt.Errorf("posting to webhook: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(strings.ToValidUTF8(string(head), ""))}
+	}
+	return nil
+}
+
+// client is the configured client, made not to follow redirects: a webhook
+// answers for itself, and a redirect could lead off https.
+func (n *Notifier) client() *http.Client {
+	c := &http.Client{Timeout: Timeout}
+	if n.HTTP != nil {
+		cp := *n.HTTP
+		c = &cp
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+func (n *Notifier) signingKey(ctx context.Context, name string) ([]byte, error) {
+	if n.Secrets == nil {
+		return nil, fmt.Errorf("cannot read signing Secret %s/%s: no Secret reader configured", n.Namespace, name)
+	}
+	s := &corev1.Secret{}
+	if err := n.Secrets.Get(ctx, client.ObjectKey{Namespace: n.Namespace, Name: name}, s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("signing Secret %s/%s not found: create it with data key %q", n.Namespace, name, SecretKey)
+		}
+		return nil, fmt.Errorf("reading signing Secret %s/%s: %w", n.Namespace, name, err)
+	}
+	key := s.Data[SecretKey]
+	if len(key) == 0 {
+		return nil, fmt.Errorf("signing Secret %s/%s has no (or an empty) data key %q", n.Namespace, name, SecretKey)
+	}
+	return key, nil
+}

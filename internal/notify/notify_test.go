@@ -1,0 +1,241 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
+)
+
+const ns = "operator-ns"
+
+// request is what the test endpoint received.
+type request struct {
+	header http.Header
+	body   []byte
+}
+
+// endpoint is an HTTPS server on loopback answering with status.
+type endpoint struct {
+	*httptest.Server
+	mu   sync.Mutex
+	got  []request
+	code int
+}
+
+func newEndpoint(t *testing.T, code int) *endpoint {
+	e := &endpoint{code: code}
+	e.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		e.mu.Lock()
+		e.got = append(e.got, request{header: r.Header.Clone(), body: body})
+		code := e.code
+		e.mu.Unlock()
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, "receiver says "+http.StatusText(code)+"\n"+strings.Repeat("x", 1<<20))
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *endpoint) requests() []request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]request{}, e.got...)
+}
+
+func fixtures(url string, secret string) (*v1alpha1.CustomerAccount, *v1alpha1.AccountPolicy, v1alpha1.Transition) {
+	account := &v1alpha1.CustomerAccount{
+		ObjectMeta: metav1.ObjectMeta{Name: "initech", UID: "0c1d2e3f-aaaa-bbbb-cccc-000000000001"},
+		Spec: v1alpha1.CustomerAccountSpec{
+			DisplayName: "Initech",
+			Contacts:    []v1alpha1.Contact{{Name: "Bill Lumbergh", Email: "bill@initech.example"}},
+		},
+		Status: v1alpha1.CustomerAccountStatus{PrimaryConcern: v1alpha1.CategoryAbuse},
+	}
+	policy := &v1alpha1.AccountPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
+		Spec: v1alpha1.AccountPolicySpec{
+			Messages: v1alpha1.Messages{
+				Warned: "Please keep it respectful.", FinalNotice: "Final notice.",
+				Terminated: "Goodbye; Example Corp may suit you better.", Reinstated: "Welcome back.",
+			},
+			Notifications: v1alpha1.Notifications{Webhook: &v1alpha1.Webhook{URL: url}},
+		},
+	}
+	if secret != "" {
+		policy.Spec.Notifications.Webhook.SecretRef = &corev1.LocalObjectReference{Name: secret}
+	}
+	entry := v1alpha1.Transition{
+		From: v1alpha1.PhaseFinalNotice, To: v1alpha1.PhaseTerminated,
+		At:    metav1.NewTime(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)),
+		Score: 6, Reason: "Terminated", Message: "Approved by head-of-support.",
+	}
+	return account, policy, entry
+}
+
+func notifier(e *endpoint, objs ...*corev1.Secret) *notify.Notifier {
+	b := fake.NewClientBuilder()
+	for _, o := range objs {
+		b = b.WithObjects(o)
+	}
+	return &notify.Notifier{HTTP: e.Client(), Secrets: b.Build(), Namespace: ns}
+}
+
+func signingSecret(key string) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-key", Namespace: ns},
+		Data: map[string][]byte{notify.SecretKey: []byte(key)}}
+}
+
+func TestDeliverSignedCloudEvent(t *testing.T) {
+	g := NewWithT(t)
+	e := newEndpoint(t, http.StatusAccepted)
+	account, policy, entry := fixtures(e.URL+"/hooks/accounts", "hook-key")
+	g.Expect(notifier(e, signingSecret("s3cret")).Deliver(context.Background(), account, policy, entry)).To(Succeed())
+
+	got := e.requests()
+	g.Expect(got).To(HaveLen(1))
+	r := got[0]
+	g.Expect(r.header.Get("Content-Type")).To(Equal("application/cloudevents+json"))
+	id := notify.EventID(account.UID, entry)
+	g.Expect(id).To(MatchRegexp(`^[0-9a-f]{32}$`))
+	g.Expect(r.header.Get(notify.EventIDHeader)).To(Equal(id))
+
+	var body map[string]any
+	g.Expect(json.Unmarshal(r.body, &body)).To(Succeed())
+	g.Expect(body).To(Equal(map[string]any{
+		"specversion":     "1.0",
+		"id":              id,
+		"source":          "/apis/accounts.lifecycle.dev/v1alpha1/customeraccounts/initech",
+		"type":            "dev.lifecycle.accounts.transition",
+		"subject":         "initech",
+		"time":            "2026-11-22T10:00:00Z",
+		"datacontenttype": "application/json",
+		"data": map[string]any{
+			"account": "initech", "displayName": "Initech",
+			"from": "FinalNotice", "to": "Terminated", "score": float64(6),
+			"reason": "Terminated", "message": "Approved by head-of-support.",
+			"courtesy":       "Goodbye; Example Corp may suit you better.",
+			"referral":       "Goodbye; Example Corp may suit you better.",
+			"primaryConcern": "Abuse", "policy": "standard",
+			"contacts": []any{map[string]any{"name": "Bill Lumbergh", "email": "bill@initech.example"}},
+		},
+	}))
+
+	sig := r.header.Get(notify.SignatureHeader)
+	g.Expect(sig).To(HavePrefix("sha256="))
+	g.Expect(notify.Verify([]byte("s3cret"), r.body, sig)).To(BeTrue())
+	g.Expect(notify.Verify([]byte("another key"), r.body, sig)).To(BeFalse())
+	g.Expect(notify.Verify([]byte("s3cret"), append(r.body, ' '), sig)).To(BeFalse(), "a changed body must not verify")
+}
+
+func TestEventIDIsDeterministicPerTransition(t *testing.T) {
+	g := NewWithT(t)
+	account, _, entry := fixtures("https://example.invalid", "")
+	g.Expect(notify.EventID(account.UID, entry)).To(Equal(notify.EventID(account.UID, *entry.DeepCopy())))
+	later := *entry.DeepCopy()
+	later.At = metav1.NewTime(entry.At.Add(time.Second))
+	g.Expect(notify.EventID(account.UID, later)).NotTo(Equal(notify.EventID(account.UID, entry)))
+	g.Expect(notify.EventID("other-uid", entry)).NotTo(Equal(notify.EventID(account.UID, entry)))
+	// The id recorded on the entry wins.
+	entry.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationPending, ID: "recorded"}
+	g.Expect(notify.NewEvent(account, &v1alpha1.AccountPolicy{}, entry).ID).To(Equal("recorded"))
+}
+
+func TestCourtesyAndReferral(t *testing.T) {
+	g := NewWithT(t)
+	account, policy, entry := fixtures("https://example.invalid", "")
+	entry.From, entry.To = v1alpha1.PhaseTerminated, v1alpha1.PhaseGood
+	ev := notify.NewEvent(account, policy, entry)
+	g.Expect(ev.Data.Courtesy).To(Equal("Welcome back."))
+	g.Expect(ev.Data.Referral).To(BeEmpty())
+	entry.From, entry.To = v1alpha1.PhaseGood, v1alpha1.PhaseWarned
+	ev = notify.NewEvent(account, policy, entry)
+	g.Expect(ev.Data.Courtesy).To(Equal("Please keep it respectful."))
+	g.Expect(ev.Data.Referral).To(BeEmpty())
+}
+
+func TestDeliverUnsignedWithoutSecretRef(t *testing.T) {
+	g := NewWithT(t)
+	e := newEndpoint(t, http.StatusOK)
+	account, policy, entry := fixtures(e.URL, "")
+	g.Expect(notifier(e).Deliver(context.Background(), account, policy, entry)).To(Succeed())
+	g.Expect(e.requests()).To(HaveLen(1))
+	g.Expect(e.requests()[0].header.Values(notify.SignatureHeader)).To(BeEmpty())
+}
+
+func TestDeliverErrors(t *testing.T) {
+	ctx := context.Background()
+	t.Run("missing Secret", func(t *testing.T) {
+		g := NewWithT(t)
+		e := newEndpoint(t, http.StatusOK)
+		account, policy, entry := fixtures(e.URL, "hook-key")
+		err := notifier(e).Deliver(ctx, account, policy, entry)
+		g.Expect(err).To(MatchError(ContainSubstring("signing Secret operator-ns/hook-key not found")))
+		g.Expect(e.requests()).To(BeEmpty(), "nothing is sent unsigned when a signature was asked for")
+	})
+	t.Run("Secret without the key", func(t *testing.T) {
+		g := NewWithT(t)
+		e := newEndpoint(t, http.StatusOK)
+		account, policy, entry := fixtures(e.URL, "hook-key")
+		s := signingSecret("x")
+		s.Data = map[string][]byte{"other": []byte("x")}
+		err := notifier(e, s).Deliver(ctx, account, policy, entry)
+		g.Expect(err).To(MatchError(ContainSubstring(`no (or an empty) data key "hmacKey"`)))
+		g.Expect(e.requests()).To(BeEmpty())
+	})
+	t.Run("non-2xx", func(t *testing.T) {
+		g := NewWithT(t)
+		e := newEndpoint(t, http.StatusServiceUnavailable)
+		account, policy, entry := fixtures(e.URL, "")
+		err := notifier(e).Deliver(ctx, account, policy, entry)
+		g.Expect(err).To(MatchError(ContainSubstring("HTTP 503 Service Unavailable: receiver says Service Unavailable")))
+		g.Expect(len(err.Error())).To(BeNumerically("<", 300), "the error quotes a bounded part of the body")
+		var se *notify.StatusError
+		g.Expect(err).To(BeAssignableToTypeOf(se))
+	})
+	t.Run("redirect is not followed", func(t *testing.T) {
+		g := NewWithT(t)
+		e := newEndpoint(t, http.StatusFound)
+		account, policy, entry := fixtures(e.URL, "")
+		g.Expect(notifier(e).Deliver(ctx, account, policy, entry)).To(MatchError(ContainSubstring("HTTP 302")))
+		g.Expect(e.requests()).To(HaveLen(1))
+	})
+	t.Run("http URL refused", func(t *testing.T) {
+		g := NewWithT(t)
+		plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			t.Error("a plain-http endpoint was called")
+		}))
+		defer plain.Close()
+		account, policy, entry := fixtures(plain.URL, "")
+		err := (&notify.Notifier{HTTP: plain.Client()}).Deliver(ctx, account, policy, entry)
+		g.Expect(err).To(MatchError(ContainSubstring("only absolute https:// URLs are allowed")))
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		g := NewWithT(t)
+		e := newEndpoint(t, http.StatusOK)
+		account, policy, entry := fixtures(e.URL, "")
+		err := (&notify.Notifier{}).Deliver(ctx, account, policy, entry)
+		g.Expect(err).To(MatchError(ContainSubstring("certificate")))
+		g.Expect(e.requests()).To(BeEmpty())
+	})
+	t.Run("no webhook", func(t *testing.T) {
+		g := NewWithT(t)
+		account, policy, entry := fixtures("https://example.invalid", "")
+		policy.Spec.Notifications.Webhook = nil
+		g.Expect((&notify.Notifier{}).Deliver(ctx, account, policy, entry)).To(HaveOccurred())
+	})
+}
