@@ -4,6 +4,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"net/http"
 	"os"
 
 	"k8s.io/utils/clock"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
 func main() {
@@ -54,6 +56,13 @@ func main() {
 		Clock:             clock.RealClock{},
 		OperatorNamespace: operatorNamespace,
 		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
+		// Signing Secrets are read through the manager's client, which does
+		// not cache Secrets (controller.UncachedObjects).
+		Notifier: &notify.Notifier{
+			HTTP:      &http.Client{Timeout: notify.Timeout},
+			Secrets:   mgr.GetClient(),
+			Namespace: operatorNamespace,
+		},
 	}); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)

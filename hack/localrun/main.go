@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
 const operatorNamespace = "account-lifecycle-operator-system"
@@ -117,6 +119,13 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 		Clock:             clock.RealClock{},
 		OperatorNamespace: operatorNamespace,
 		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
+		// Signing Secrets are read through the manager's client, which does
+		// not cache Secrets (controller.UncachedObjects).
+		Notifier: &notify.Notifier{
+			HTTP:      &http.Client{Timeout: notify.Timeout},
+			Secrets:   mgr.GetClient(),
+			Namespace: operatorNamespace,
+		},
 	}); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
 // Values of enforcement.Request.DryRunReason.
@@ -35,6 +36,12 @@ type CustomerAccountReconciler struct {
 	Clock    clock.PassiveClock
 	Recorder EventRecorder
 	Enforcer *enforcement.Enforcer
+	// Notifier delivers transitions to the policy's webhook; nil leaves
+	// them pending.
+	Notifier *notify.Notifier
+	// APIReader reads uncached, to deliver notifications only from a current
+	// view of the account; nil trusts the cache.
+	APIReader client.Reader
 }
 
 // +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=customeraccounts,verbs=get;list;watch;update;patch
@@ -75,6 +82,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	// a stale read fails its update and must not be announced twice.
 	var transition *lifecycle.Transition
 	var policy *v1alpha1.AccountPolicy
+	var notices []notice
 	defer func() {
 		if equality.Semantic.DeepEqual(base.Status, account.Status) {
 			return
@@ -94,6 +102,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			r.announceTransition(account, policy, transition)
 			metrics.Transitions.WithLabelValues(string(transition.From), string(transition.To)).Inc()
 		}
+		r.emitNotices(account, notices)
 	}()
 
 	resolution, err := resolvePolicy(ctx, r.Client, account)
@@ -111,8 +120,23 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	policy = resolution.Policy
 
 	decision := lifecycle.Evaluate(account, policy, now)
-	recordDecision(&account.Status, policy, decision, now)
+	trimmed := recordDecision(&account.Status, policy, decision, now)
 	transition = decision.Transition
+	notices = droppedNotices(trimmed)
+	// Only entries already persisted are delivered: a new one is announced
+	// once its status write succeeded, by the next reconcile (requeued now).
+	persisted := account.Status.History
+	var notifyAt *time.Time
+	if transition != nil {
+		markPending(account, policy, &account.Status.History[0])
+		persisted = account.Status.History[1:]
+		if account.Status.History[0].Notification != nil {
+			notifyAt = &now
+		}
+	}
+	retryAt, delivered := r.deliverNotifications(ctx, account, policy, persisted, now)
+	notices = append(notices, delivered...)
+	notifyAt = earliest(notifyAt, retryAt)
 
 	dryRun, dryRunReason := policy.Spec.DryRun, dryRunPolicy
 	if account.Labels[v1alpha1.LabelExempt] == "true" {
@@ -135,7 +159,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, decision.Explanation)
 	account.Status.ObservedGeneration = account.Generation
-	return requeueAt(decision.NextEvaluation, r.Clock.Now()), nil
+	return requeueAt(earliest(decision.NextEvaluation, notifyAt), r.Clock.Now()), nil
 }
 
 // finalize restores every namespace before letting the account go.
@@ -189,26 +213,10 @@ func (r *CustomerAccountReconciler) announceTransition(account *v1alpha1.Custome
 		eventType = corev1.EventTypeWarning
 	}
 	note := t.Message
-	if courtesy := courteousMessage(policy, t); courtesy != "" {
+	if courtesy := notify.Courtesy(policy, t.From, t.To); courtesy != "" {
 		note = note + " " + courtesy
 	}
 	r.Recorder.Eventf(account, nil, eventType, t.Reason, "Transition", "%s", truncate(note, 1024))
-}
-
-func courteousMessage(policy *v1alpha1.AccountPolicy, t *lifecycle.Transition) string {
-	m := policy.Spec.Messages
-	if t.From == v1alpha1.PhaseTerminated && t.To == v1alpha1.PhaseGood {
-		return m.Reinstated
-	}
-	switch t.To {
-	case v1alpha1.PhaseWarned:
-		return m.Warned
-	case v1alpha1.PhaseFinalNotice:
-		return m.FinalNotice
-	case v1alpha1.PhaseTerminated:
-		return m.Terminated
-	}
-	return ""
 }
 
 func (r *CustomerAccountReconciler) emitEnforcementEvents(account *v1alpha1.CustomerAccount, events []enforcement.Event) {

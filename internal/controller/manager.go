@@ -15,6 +15,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
 // NewScheme knows the built-in kinds and this operator's API.
@@ -35,15 +36,20 @@ type Options struct {
 	Clock             clock.PassiveClock
 	OperatorNamespace string
 	Enforcer          *enforcement.Enforcer
+	// Notifier delivers transitions to policies' webhooks; nil leaves
+	// pending notifications pending.
+	Notifier *notify.Notifier
 }
 
 // SetupAll registers every controller of the operator with the manager.
 func SetupAll(mgr ctrl.Manager, opts Options) error {
 	if err := (&CustomerAccountReconciler{
-		Client:   mgr.GetClient(),
-		Clock:    opts.Clock,
-		Recorder: mgr.GetEventRecorder("account-lifecycle-operator"),
-		Enforcer: opts.Enforcer,
+		Client:    mgr.GetClient(),
+		Clock:     opts.Clock,
+		Recorder:  mgr.GetEventRecorder("account-lifecycle-operator"),
+		Enforcer:  opts.Enforcer,
+		Notifier:  opts.Notifier,
+		APIReader: mgr.GetAPIReader(),
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -15,8 +15,9 @@ import (
 // MaxItems so a long-lived account never fails its status write.
 const maxHistory = 20
 
-// recordDecision copies the engine's decision into the account status.
-func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, now time.Time) {
+// recordDecision copies the engine's decision into the account status and
+// returns the history entries trimmed to make room for a new one.
+func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, now time.Time) (trimmed []v1alpha1.Transition) {
 	status.Policy = policy.Name
 	status.Phase = d.Phase
 	if !d.PhaseSince.IsZero() {
@@ -52,9 +53,11 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 		}
 		status.History = append([]v1alpha1.Transition{entry}, status.History...)
 		if len(status.History) > maxHistory {
+			trimmed = status.History[maxHistory:]
 			status.History = status.History[:maxHistory]
 		}
 	}
+	return trimmed
 }
 
 // recordEnforcement copies the enforcement result into the account status.

@@ -23,6 +23,8 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/notify/notifytest"
 )
 
 const operatorNamespace = "account-lifecycle-operator-system"
@@ -32,6 +34,9 @@ var (
 	k8s       client.Client // direct client: what a user sees
 	scheme    = controller.NewScheme()
 	uniqueSeq atomic.Int64
+	// hooks is the webhook endpoint the suite's manager delivers to (HTTPS
+	// on loopback); each test uses its own path.
+	hooks *notifytest.Receiver
 )
 
 // TestMain starts a real kube-apiserver with the CRDs and admission policy
@@ -72,6 +77,9 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
+	hooks = notifytest.NewReceiver()
+	defer hooks.Close()
+
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Client:                 controller.ClientOptions(),
@@ -86,6 +94,7 @@ func runSuite(m *testing.M) int {
 		Clock:             clock.RealClock{},
 		OperatorNamespace: operatorNamespace,
 		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
+		Notifier:          &notify.Notifier{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace},
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -25,8 +25,22 @@ var (
 		Name: "account_lifecycle_accounts",
 		Help: "Customer accounts governed by each policy, per phase.",
 	}, []string{"policy", "phase"})
+
+	// Notifications counts webhook delivery attempts by result: delivered,
+	// failed (will be retried), dropped (trimmed from history undelivered).
+	Notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "account_lifecycle_notifications_total",
+		Help: "Webhook notification attempts by result (delivered, failed, dropped).",
+	}, []string{"result"})
+)
+
+// Values of the Notifications result label.
+const (
+	NotificationDelivered = "delivered"
+	NotificationFailed    = "failed"
+	NotificationDropped   = "dropped"
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(Transitions, EnforcementErrors, AccountsByPhase)
+	crmetrics.Registry.MustRegister(Transitions, EnforcementErrors, AccountsByPhase, Notifications)
 }
