@@ -139,7 +139,7 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 		g.Expect(e.Notification.ID).To(Equal(id))
 		g.Expect(e.Notification.Attempts).To(Equal(int32(len(failed) + 1)))
 	}, waitFor, pollEach).Should(Succeed())
-	g.Consistently(func() int { return len(hooks.Requests("accounts")) }, 2*time.Second, pollEach).Should(Equal(len(failed) + 1),
+	g.Consistently(func() int { return len(hooks.Requests("accounts")) }, 2*time.Second, pollEach).Should(Equal(len(failed)+1),
 		"delivered exactly once after the restart")
 	all := hooks.Requests("accounts")
 	for _, r := range all {
