@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
+)
+
+func TestRetryDelayDoublesAndCaps(t *testing.T) {
+	g := NewWithT(t)
+	var got []time.Duration
+	for a := int32(1); a <= 12; a++ {
+		got = append(got, retryDelay(a))
+	}
+	g.Expect(got[:5]).To(Equal([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}))
+	g.Expect(got[9]).To(Equal(512 * time.Second))
+	g.Expect(got[10]).To(Equal(10 * time.Minute))
+	g.Expect(retryDelay(1000)).To(Equal(10 * time.Minute))
+}
+
+// Trimming the bounded history reports a Pending entry as dropped, and
+// only a Pending one.
+func TestTrimmedPendingEntryIsDropped(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	status := &v1alpha1.CustomerAccountStatus{}
+	for i := range maxHistory {
+		e := v1alpha1.Transition{From: v1alpha1.PhaseGood, To: v1alpha1.PhaseWarned, Reason: "Escalated",
+			At: metav1.NewTime(now.Add(-time.Duration(i+1) * time.Hour))}
+		if i == maxHistory-1 {
+			e.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationPending, ID: "oldest", Attempts: 7, Message: "HTTP 503"}
+		} else {
+			e.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationDelivered, ID: "x"}
+		}
+		status.History = append(status.History, e)
+	}
+	policy := &v1alpha1.AccountPolicy{ObjectMeta: metav1.ObjectMeta{Name: "p"}}
+	d := lifecycle.Decision{Phase: v1alpha1.PhaseFinalNotice, PhaseSince: now,
+		Transition: &lifecycle.Transition{From: v1alpha1.PhaseWarned, To: v1alpha1.PhaseFinalNotice, Reason: "Escalated"}}
+
+	trimmed := recordDecision(status, policy, d, now)
+	g.Expect(status.History).To(HaveLen(maxHistory))
+	g.Expect(trimmed).To(HaveLen(1))
+	notices := droppedNotices(trimmed)
+	g.Expect(notices).To(HaveLen(1))
+	g.Expect(notices[0].reason).To(Equal(ReasonNotificationDropped))
+	g.Expect(notices[0].note).To(ContainSubstring("event oldest"))
+	g.Expect(notices[0].note).To(ContainSubstring("after 7 attempt(s); last error: HTTP 503"))
+
+	// Delivered entries leave quietly.
+	trimmed = recordDecision(status, policy, d, now.Add(time.Second))
+	g.Expect(trimmed).To(HaveLen(1))
+	g.Expect(droppedNotices(trimmed)).To(BeEmpty())
+}
