@@ -9,6 +9,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
+
+// accountWorkers is how many accounts are reconciled at once.
+const accountWorkers = 4
 
 // EventRecorder emits events.k8s.io Events.
 type EventRecorder = events.EventRecorder
@@ -32,6 +36,9 @@ func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountForNamespace),
 			builder.WithPredicates(predicate.Or[client.Object](predicate.LabelChangedPredicate{}, createOrDelete()))).
 		Named("customeraccount").
+		// Accounts are independent; a few workers keep one slow webhook or
+		// a large tenant from holding up every other account.
+		WithOptions(controller.Options{MaxConcurrentReconciles: accountWorkers}).
 		Complete(r)
 }
 
