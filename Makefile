@@ -33,6 +33,15 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
 	$(CONTROLLER_GEN) rbac:roleName=account-lifecycle-operator-manager crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	@$(MAKE) --no-print-directory helm-crds
+
+CHART ?= charts/account-lifecycle-operator
+
+.PHONY: helm-crds
+helm-crds: ## Copy the generated CRDs and RBAC rules into the Helm chart (manifests does this).
+	rm -f $(CHART)/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp config/rbac/role.yaml $(CHART)/files/role.yaml
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
