@@ -246,3 +246,29 @@ func TestHelmLint(t *testing.T) {
 		}
 	}
 }
+
+// With the default values, in the kustomize install's namespace, the chart's
+// admission policies are those of config/admission (only the names differ).
+func TestAdmissionPoliciesMatchKustomize(t *testing.T) {
+	objs, err := render(t, "account-lifecycle-operator", "account-lifecycle-operator-system", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "config", "admission", "*_policy.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no policies in config/admission")
+	}
+	for _, f := range files {
+		want, err := manifests.Read(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			name := "account-lifecycle-operator-" + strings.TrimPrefix(w.GetName(), "account-lifecycle-")
+			got := find(t, objs, w.GetKind(), name)
+			if !reflect.DeepEqual(got.Object["spec"], w.Object["spec"]) {
+				t.Errorf("chart %s %s differs from %s:\n got %v\nwant %v", w.GetKind(), name, f, got.Object["spec"], w.Object["spec"])
+			}
+		}
+	}
+}
