@@ -82,7 +82,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg *rest
 		}
 	}
 	if cmd == nil {
-		fmt.Fprintf(stderr, "error: unknown command %q\n", args[0])
+		_, _ = fmt.Fprintf(stderr, "error: unknown command %q\n", args[0])
 		a.usage(stderr)
 		return ExitError
 	}
@@ -108,24 +108,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg *rest
 	case errors.Is(err, errChanged):
 		return ExitChanged
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "error: %v\nSee 'kubectl account %s --help'.\n", err, cmd.name)
+		_, _ = fmt.Fprintf(stderr, "error: %v\nSee 'kubectl account %s --help'.\n", err, cmd.name)
 	default:
-		fmt.Fprintf(stderr, "error: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "error: %v\n", err)
 	}
 	return ExitError
 }
 
 func (a *app) usage(w io.Writer) {
-	fmt.Fprint(w, "kubectl account records incidents and decisions on CustomerAccounts, explains where\n"+
+	p := &printer{w: w}
+	p.printf("kubectl account records incidents and decisions on CustomerAccounts, explains where\n" +
 		"an account stands and simulates a candidate AccountPolicy.\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
+		p.printf("  %-10s %s\n", c.name, c.short)
 	}
-	fmt.Fprint(w, "\nUse 'kubectl account COMMAND --help' for a command's flags.\n")
+	p.printf("\nUse 'kubectl account COMMAND --help' for a command's flags.\n")
 }
 
 func (c *command) help(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintf(w, "%s\n\nUsage:\n  kubectl account %s %s\n\n%s\nFlags:\n%s", c.short, c.name, c.args, c.long, fs.FlagUsages())
+	_, _ = fmt.Fprintf(w, "%s\n\nUsage:\n  kubectl account %s %s\n\n%s\nFlags:\n%s", c.short, c.name, c.args, c.long, fs.FlagUsages())
 }
 
 // client returns a client for the cluster, loading the kubeconfig the way
@@ -212,4 +213,22 @@ func checkText(flag, v string, maxLen int) error {
 		return usagef("--%s is %d characters long; at most %d are allowed", flag, len(v), maxLen)
 	}
 	return nil
+}
+
+// printer writes formatted output, keeping the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+// printf writes a command's result to stdout.
+func (a *app) printf(format string, args ...any) error {
+	_, err := fmt.Fprintf(a.stdout, format, args...)
+	return err
 }

@@ -164,8 +164,7 @@ func (a *app) decide(ctx context.Context, by, name, field string,
 		err = c.Patch(ctx, &acct, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager))
 		switch {
 		case err == nil:
-			fmt.Fprintf(a.stdout, "customeraccount/%s: %s\n", name, msg)
-			return nil
+			return a.printf("customeraccount/%s: %s\n", name, msg)
 		case apierrors.IsConflict(err) && attempt < 5:
 			continue
 		case apierrors.IsInvalid(err):

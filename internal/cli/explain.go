@@ -42,53 +42,54 @@ var explainCmd = command{
 			if err != nil {
 				return err
 			}
-			explain(a.stdout, &acct, res, a.now)
-			return nil
+			return explain(a.stdout, &acct, res, a.now)
 		}
 	},
 }
 
 // explain writes the human-readable explanation of acct under the resolved
 // policy at now.
-func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution, now time.Time) {
+func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution, now time.Time) error {
+	p := &printer{w: w}
 	st := &acct.Status
 	title := acct.Name
 	if acct.Spec.DisplayName != "" {
 		title += " (" + acct.Spec.DisplayName + ")"
 	}
-	fmt.Fprintf(w, "Account:  %s\n", title)
+	p.printf("Account:  %s\n", title)
 	if st.Phase == "" {
-		fmt.Fprintf(w, "Phase:    not yet evaluated by the operator\n")
+		p.printf("Phase:    not yet evaluated by the operator\n")
 	} else {
-		fmt.Fprintf(w, "Phase:    %s since %s\n", st.Phase, stamp(st.PhaseSince, now))
+		p.printf("Phase:    %s since %s\n", st.Phase, stamp(st.PhaseSince, now))
 	}
 	policy := res.Policy
 	if policy == nil {
-		fmt.Fprintf(w, "Policy:   none usable (%s): %s\n", res.Reason, res.Message)
-		fmt.Fprintln(w, "          The account is not evaluated; nothing is enforced or restored because of it.")
+		p.printf("Policy:   none usable (%s): %s\n", res.Reason, res.Message)
+		p.printf("          The account is not evaluated; nothing is enforced or restored because of it.\n")
 	} else {
 		th := policy.Spec.Thresholds
-		fmt.Fprintf(w, "Policy:   %s (window %s, notice period %s, approval required: %t)\n", policy.Name,
+		p.printf("Policy:   %s (window %s, notice period %s, approval required: %t)\n", policy.Name,
 			policy.Spec.EffectiveWindow(), policy.Spec.EffectiveNoticePeriod(), policy.Spec.EffectiveRequireApproval())
 		d := lifecycle.Evaluate(acct, policy, now)
-		fmt.Fprintf(w, "Score:    %d (thresholds: Warned %d, FinalNotice %d, Terminated %d; reached: %s)\n",
+		p.printf("Score:    %d (thresholds: Warned %d, FinalNotice %d, Terminated %d; reached: %s)\n",
 			d.Score, th.Warned, th.FinalNotice, th.Terminated, orNone(joinPhases(d.Thresholds)))
 		if d.PrimaryConcern != "" {
-			fmt.Fprintf(w, "Concern:  %s\n", d.PrimaryConcern)
+			p.printf("Concern:  %s\n", d.PrimaryConcern)
 		}
 		if d.Transition != nil {
-			fmt.Fprintf(w, "Due now:  %s -> %s (%s): %s\n", d.Transition.From, d.Transition.To, d.Transition.Reason, d.Transition.Message)
+			p.printf("Due now:  %s -> %s (%s): %s\n", d.Transition.From, d.Transition.To, d.Transition.Reason, d.Transition.Message)
 		}
-		fmt.Fprintf(w, "Next:     %s\n", d.Explanation)
+		p.printf("Next:     %s\n", d.Explanation)
 		if d.NextEvaluation != nil {
-			fmt.Fprintf(w, "          next evaluation %s\n", stampTime(*d.NextEvaluation, now))
+			p.printf("          next evaluation %s\n", stampTime(*d.NextEvaluation, now))
 		}
 	}
 
-	fmt.Fprintf(w, "\nIncidents (%d):\n", len(acct.Spec.Incidents))
+	p.printf("\nIncidents (%d):\n", len(acct.Spec.Incidents))
 	if len(acct.Spec.Incidents) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  ID\tCATEGORY\tSEVERITY\tOCCURRED\tPOINTS\tCOUNTS\tSUMMARY")
+		t := &printer{w: tw}
+		t.printf("  ID\tCATEGORY\tSEVERITY\tOCCURRED\tPOINTS\tCOUNTS\tSUMMARY\n")
 		for i := range acct.Spec.Incidents {
 			inc := &acct.Spec.Incidents[i]
 			counts := "-"
@@ -99,30 +100,35 @@ func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution
 					counts = "no: " + why
 				}
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Category, inc.Severity,
+			t.printf("  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Category, inc.Severity,
 				inc.OccurredAt.UTC().Format(timeFmt), lifecycle.Points(policy, inc), counts, truncate(inc.Summary, 60))
 		}
-		_ = tw.Flush()
+		if t.err == nil {
+			t.err = tw.Flush()
+		}
+		if t.err != nil {
+			return t.err
+		}
 	}
 
-	fmt.Fprintf(w, "\nConditions:\n")
+	p.printf("\nConditions:\n")
 	if len(st.Conditions) == 0 {
-		fmt.Fprintln(w, "  none reported yet")
+		p.printf("  none reported yet\n")
 	}
 	for _, c := range st.Conditions {
-		fmt.Fprintf(w, "  %s=%s (%s): %s\n", c.Type, c.Status, c.Reason, c.Message)
+		p.printf("  %s=%s (%s): %s\n", c.Type, c.Status, c.Reason, c.Message)
 	}
 	if acct.Spec.Hold != nil {
 		h := acct.Spec.Hold
-		fmt.Fprintf(w, "  hold by %s until %s: %s\n", h.By, h.Until.UTC().Format(timeFmt), h.Reason)
+		p.printf("  hold by %s until %s: %s\n", h.By, h.Until.UTC().Format(timeFmt), h.Reason)
 	}
 
-	fmt.Fprintf(w, "\nEnforcement (from status):\n")
+	p.printf("\nEnforcement (from status):\n")
 	if acct.Labels[v1alpha1.LabelExempt] == "true" {
-		fmt.Fprintln(w, "  the account is exempt: nothing is ever enforced on it")
+		p.printf("  the account is exempt: nothing is ever enforced on it\n")
 	}
 	if len(st.Namespaces) == 0 {
-		fmt.Fprintln(w, "  no tenant namespaces reported")
+		p.printf("  no tenant namespaces reported\n")
 	}
 	for _, ns := range st.Namespaces {
 		actions := make([]string, len(ns.Actions))
@@ -133,8 +139,9 @@ func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution
 		if ns.Message != "" {
 			line += " (" + ns.Message + ")"
 		}
-		fmt.Fprintln(w, line)
+		p.printf("%s\n", line)
 	}
+	return p.err
 }
 
 func joinPhases(ps []v1alpha1.AccountPhase) string {

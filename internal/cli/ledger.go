@@ -100,8 +100,7 @@ var reportCmd = command{
 				case old == nil:
 					return &inc, nil
 				case sameIncident(old, &inc):
-					fmt.Fprintf(a.stdout, "customeraccount/%s: incident %s is already recorded as given; nothing changed\n", acct.Name, inc.ID)
-					return nil, nil
+					return nil, a.printf("customeraccount/%s: incident %s is already recorded as given; nothing changed\n", acct.Name, inc.ID)
 				}
 				return nil, fmt.Errorf("incident %q is already recorded on account %q with different content (%s); a recorded incident cannot be edited: "+
 					"to stop it counting, waive it (kubectl account waive %s %s --reason TEXT), or report it under a new id",
@@ -198,8 +197,7 @@ func (a *app) editLedger(ctx context.Context, c client.Client, name string,
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager))
 		switch {
 		case err == nil:
-			fmt.Fprintf(a.stdout, "customeraccount/%s: incident %s %s\n", name, id, verb)
-			return nil
+			return a.printf("customeraccount/%s: incident %s %s\n", name, id, verb)
 		case apierrors.IsConflict(err) && !isFieldConflict(err) && attempt < 5:
 			continue // modified since read: decide again
 		case isFieldConflict(err):
@@ -238,7 +236,7 @@ func ownedIncidents(acct *v1alpha1.CustomerAccount, manager string) map[string]b
 				Incidents map[string]json.RawMessage `json:"f:incidents"`
 			} `json:"f:spec"`
 		}
-		if json.Unmarshal(mf.FieldsV1.Raw, &fields) != nil {
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
 		for k := range fields.Spec.Incidents {

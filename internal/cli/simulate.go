@@ -66,10 +66,11 @@ var simulateCmd = command{
 				}
 				accounts = append(accounts, live...)
 			}
-			if changed := simulate(a.stdout, policy, accounts, now); changed > 0 && *failOnChange {
+			changed, err := simulate(a.stdout, policy, accounts, now)
+			if err == nil && changed > 0 && *failOnChange {
 				return errChanged
 			}
-			return nil
+			return err
 		}
 	},
 }
@@ -153,9 +154,10 @@ func readAccounts(path string) ([]v1alpha1.CustomerAccount, error) {
 // simulate prints the table and summary and returns how many accounts would
 // change phase. Transitions that follow at once are followed, as the
 // operator would on its immediate requeue.
-func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.CustomerAccount, now time.Time) int {
+func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.CustomerAccount, now time.Time) (int, error) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tCURRENT PHASE\tSIMULATED PHASE\tSCORE\tCHANGE")
+	t := &printer{w: tw}
+	t.printf("ACCOUNT\tCURRENT PHASE\tSIMULATED PHASE\tSCORE\tCHANGE\n")
 	changed, up := 0, 0
 	for i := range accounts {
 		acct := accounts[i].DeepCopy()
@@ -176,12 +178,15 @@ func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.C
 			}
 			change = fmt.Sprintf("%s -> %s", current, d.Phase)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", acct.Name, current, d.Phase, d.Score, change)
+		t.printf("%s\t%s\t%s\t%d\t%s\n", acct.Name, current, d.Phase, d.Score, change)
 	}
-	_ = tw.Flush()
-	fmt.Fprintf(w, "\n%d account(s) under policy %q at %s: %d would change phase (%d escalate, %d step down), %d unchanged.\n",
+	if t.err == nil {
+		t.err = tw.Flush()
+	}
+	p := &printer{w: w, err: t.err}
+	p.printf("\n%d account(s) under policy %q at %s: %d would change phase (%d escalate, %d step down), %d unchanged.\n",
 		len(accounts), policy.Name, now.Format(timeFmt), changed, up, changed-up, len(accounts)-changed)
-	return changed
+	return changed, p.err
 }
 
 func rankOf(p v1alpha1.AccountPhase) int {
