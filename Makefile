@@ -87,6 +87,10 @@ fuzz: ## Fuzz the lifecycle engine for FUZZTIME (default 60s).
 build: manifests generate fmt vet ## Build the manager binary.
 	go build -o bin/manager ./cmd
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin bin/kubectl-account (put it on PATH: `kubectl account --help`).
+	go build -o bin/kubectl-account ./cmd/kubectl-account
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.
 	go run ./cmd

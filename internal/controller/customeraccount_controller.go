@@ -22,6 +22,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/resolve"
 )
 
 // Values of enforcement.Request.DryRunReason.
@@ -105,7 +106,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.emitNotices(account, notices)
 	}()
 
-	resolution, err := resolvePolicy(ctx, r.Client, account)
+	resolution, err := resolve.Policy(ctx, r.Client, account)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

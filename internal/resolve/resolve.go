@@ -1,4 +1,6 @@
-package controller
+// Package resolve finds the AccountPolicy that governs a CustomerAccount. The
+// operator and the kubectl plugin share it so both resolve policies the same way.
+package resolve
 
 import (
 	"context"
@@ -16,26 +18,26 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 )
 
-// policyResolution is the outcome of finding an account's policy: either a
+// Resolution is the outcome of finding an account's policy: either a
 // usable policy, or the Ready=False reason and message explaining why the
 // account cannot be evaluated.
-type policyResolution struct {
+type Resolution struct {
 	Policy  *v1alpha1.AccountPolicy
 	Reason  string
 	Message string
 }
 
-// resolvePolicy finds the policy that governs an account: the one it names,
+// Policy finds the policy that governs an account: the one it names,
 // else the single policy whose selector matches its labels. Policies being
 // deleted count as absent, so deleting a policy freezes its accounts.
-func resolvePolicy(ctx context.Context, c client.Reader, account *v1alpha1.CustomerAccount) (policyResolution, error) {
+func Policy(ctx context.Context, c client.Reader, account *v1alpha1.CustomerAccount) (Resolution, error) {
 	if name := account.Spec.PolicyName; name != "" {
 		var policy v1alpha1.AccountPolicy
 		if err := c.Get(ctx, types.NamespacedName{Name: name}, &policy); err != nil {
 			if apierrors.IsNotFound(err) {
 				return noPolicy(fmt.Sprintf("AccountPolicy %q named by spec.policyName does not exist", name)), nil
 			}
-			return policyResolution{}, err
+			return Resolution{}, err
 		}
 		if !policy.DeletionTimestamp.IsZero() {
 			return noPolicy(fmt.Sprintf("AccountPolicy %q named by spec.policyName is being deleted", name)), nil
@@ -45,9 +47,9 @@ func resolvePolicy(ctx context.Context, c client.Reader, account *v1alpha1.Custo
 
 	var list v1alpha1.AccountPolicyList
 	if err := c.List(ctx, &list); err != nil {
-		return policyResolution{}, err
+		return Resolution{}, err
 	}
-	matches := selectingPolicies(list.Items, account)
+	matches := Selecting(list.Items, account)
 	switch len(matches) {
 	case 0:
 		return noPolicy("no AccountPolicy selects this account; set spec.policyName or label the account to match a policy's accountSelector"), nil
@@ -58,7 +60,7 @@ func resolvePolicy(ctx context.Context, c client.Reader, account *v1alpha1.Custo
 		for _, p := range matches {
 			names = append(names, p.Name)
 		}
-		return policyResolution{
+		return Resolution{
 			Reason: v1alpha1.ReasonPolicyConflict,
 			Message: fmt.Sprintf("several AccountPolicies select this account (%s); set spec.policyName to choose one",
 				strings.Join(names, ", ")),
@@ -66,9 +68,9 @@ func resolvePolicy(ctx context.Context, c client.Reader, account *v1alpha1.Custo
 	}
 }
 
-// selectingPolicies returns the live policies whose selector matches the
+// Selecting returns the live policies whose selector matches the
 // account's labels, sorted by name. A policy without a selector selects none.
-func selectingPolicies(policies []v1alpha1.AccountPolicy, account *v1alpha1.CustomerAccount) []*v1alpha1.AccountPolicy {
+func Selecting(policies []v1alpha1.AccountPolicy, account *v1alpha1.CustomerAccount) []*v1alpha1.AccountPolicy {
 	var out []*v1alpha1.AccountPolicy
 	for i := range policies {
 		p := &policies[i]
@@ -89,18 +91,18 @@ func selectingPolicies(policies []v1alpha1.AccountPolicy, account *v1alpha1.Cust
 	return out
 }
 
-func noPolicy(msg string) policyResolution {
-	return policyResolution{Reason: v1alpha1.ReasonNoPolicy, Message: msg}
+func noPolicy(msg string) Resolution {
+	return Resolution{Reason: v1alpha1.ReasonNoPolicy, Message: msg}
 }
 
 // checked refuses a policy the engine cannot use, so a broken policy never
 // revokes nor restores anything.
-func checked(policy *v1alpha1.AccountPolicy) policyResolution {
+func checked(policy *v1alpha1.AccountPolicy) Resolution {
 	if err := lifecycle.CheckPolicy(policy); err != nil {
-		return policyResolution{
+		return Resolution{
 			Reason:  v1alpha1.ReasonPolicyNotReady,
 			Message: fmt.Sprintf("AccountPolicy %q is unusable: %v", policy.Name, err),
 		}
 	}
-	return policyResolution{Policy: policy}
+	return Resolution{Policy: policy}
 }

@@ -1,0 +1,234 @@
+// Package cli implements `kubectl account`, the kubectl plugin for recording
+// incidents and decisions on CustomerAccounts, explaining where an account
+// stands and simulating a candidate AccountPolicy.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	authnv1 "k8s.io/api/authentication/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// FieldManager is the server-side apply field manager of the plugin's writes.
+const FieldManager = "kubectl-account"
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanged = 2 // simulate --fail-on-change: some phase would change
+)
+
+// errChanged makes Run exit with ExitChanged without printing an error.
+var errChanged = errors.New("phases would change")
+
+// usageError is bad input: reported with a pointer to --help, before any
+// request is sent to the cluster.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// app is one invocation: its streams, flags and (lazily) its client.
+type app struct {
+	stdout, stderr io.Writer
+	cfg            *rest.Config
+	kubeconfig     string
+	kubecontext    string
+	now            time.Time
+	c              client.Client
+}
+
+// command is one subcommand.
+type command struct {
+	name, args, short, long string
+	// setup registers the command's flags and returns its runner, which gets
+	// the positional arguments.
+	setup func(a *app, fs *pflag.FlagSet) func(ctx context.Context, args []string) error
+}
+
+var commands = []command{reportCmd, waiveCmd, holdCmd, approveCmd, reinstateCmd, explainCmd, simulateCmd}
+
+// Run runs `kubectl account` with args (without the program name) and returns
+// the exit code. cfg, when not nil, is used instead of loading a kubeconfig.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg *rest.Config) int {
+	a := &app{stdout: stdout, stderr: stderr, cfg: cfg, now: time.Now().UTC().Truncate(time.Second)}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		a.usage(stdout)
+		if len(args) == 0 {
+			return ExitError
+		}
+		return ExitOK
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == args[0] {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		_, _ = fmt.Fprintf(stderr, "error: unknown command %q\n", args[0])
+		a.usage(stderr)
+		return ExitError
+	}
+	fs := pflag.NewFlagSet("kubectl account "+cmd.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&a.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&a.kubecontext, "context", "", "the kubeconfig context to use")
+	run := cmd.setup(a, fs)
+	err := fs.Parse(args[1:])
+	if errors.Is(err, pflag.ErrHelp) {
+		cmd.help(stdout, fs)
+		return ExitOK
+	}
+	if err != nil {
+		err = usageError{err.Error()}
+	} else {
+		err = run(ctx, fs.Args())
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errChanged):
+		return ExitChanged
+	case errors.As(err, &ue):
+		_, _ = fmt.Fprintf(stderr, "error: %v\nSee 'kubectl account %s --help'.\n", err, cmd.name)
+	default:
+		_, _ = fmt.Fprintf(stderr, "error: %v\n", err)
+	}
+	return ExitError
+}
+
+func (a *app) usage(w io.Writer) {
+	p := &printer{w: w}
+	p.printf("kubectl account records incidents and decisions on CustomerAccounts, explains where\n" +
+		"an account stands and simulates a candidate AccountPolicy.\n\nCommands:\n")
+	for _, c := range commands {
+		p.printf("  %-10s %s\n", c.name, c.short)
+	}
+	p.printf("\nUse 'kubectl account COMMAND --help' for a command's flags.\n")
+}
+
+func (c *command) help(w io.Writer, fs *pflag.FlagSet) {
+	_, _ = fmt.Fprintf(w, "%s\n\nUsage:\n  kubectl account %s %s\n\n%s\nFlags:\n%s", c.short, c.name, c.args, c.long, fs.FlagUsages())
+}
+
+// client returns a client for the cluster, loading the kubeconfig the way
+// kubectl does ($KUBECONFIG, --kubeconfig, --context) unless a config was given.
+func (a *app) client() (client.Client, error) {
+	if a.c != nil {
+		return a.c, nil
+	}
+	cfg := a.cfg
+	if cfg == nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = a.kubeconfig
+		loaded, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+			&clientcmd.ConfigOverrides{CurrentContext: a.kubecontext}).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("loading kubeconfig: %w", err)
+		}
+		cfg = loaded
+	}
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := authnv1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	a.c = c
+	return c, nil
+}
+
+// whoami is the default for --reported-by and --by: the user the cluster
+// authenticates us as, else $USER.
+func (a *app) whoami(ctx context.Context, c client.Client, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	review := &authnv1.SelfSubjectReview{}
+	if err := c.Create(ctx, review); err == nil && review.Status.UserInfo.Username != "" {
+		return review.Status.UserInfo.Username, nil
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u, nil
+	}
+	return "", usagef("cannot tell who you are: pass --by (or --reported-by)")
+}
+
+// exactArgs checks the positional arguments are exactly the named ones.
+func exactArgs(args []string, names ...string) error {
+	if len(args) != len(names) {
+		return usagef("expected %s, got %d argument(s)", strings.Join(names, " "), len(args))
+	}
+	return nil
+}
+
+func parseTime(flag, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q is not an RFC3339 time such as 2026-11-22T10:00:00Z", flag, v)
+	}
+	return t.UTC(), nil
+}
+
+func oneOf[T ~string](flag, v string, allowed []T) (T, error) {
+	names := make([]string, len(allowed))
+	for i, x := range allowed {
+		if string(x) == v {
+			return x, nil
+		}
+		names[i] = string(x)
+	}
+	sort.Strings(names)
+	return "", usagef("--%s %q is not one of %s", flag, v, strings.Join(names, ", "))
+}
+
+func checkText(flag, v string, maxLen int) error {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return usagef("--%s is required", flag)
+	case len(v) > maxLen:
+		return usagef("--%s is %d characters long; at most %d are allowed", flag, len(v), maxLen)
+	}
+	return nil
+}
+
+// printer writes formatted output, keeping the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+// printf writes a command's result to stdout.
+func (a *app) printf(format string, args ...any) error {
+	_, err := fmt.Fprintf(a.stdout, format, args...)
+	return err
+}

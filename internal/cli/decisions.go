@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+const timeFmt = time.RFC3339
+
+var holdCmd = command{
+	name: "hold", args: "ACCOUNT (--until RFC3339 | --for DURATION) --reason TEXT [--by WHO]",
+	short: "Pause escalation (not de-escalation) until a moment, e.g. to present the issue to the customer.",
+	long:  "Example:\n  kubectl account hold initech --for 168h --reason 'Presenting the ticket load to their CTO.'\n",
+	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
+		until := fs.String("until", "", "when the hold ends, RFC3339")
+		period := fs.Duration("for", 0, "how long the hold lasts from now, e.g. 72h")
+		reason := fs.String("reason", "", "why escalation is paused (required)")
+		by := fs.String("by", "", "who places the hold (default: your cluster user name, else $USER)")
+		return func(ctx context.Context, args []string) error {
+			if err := exactArgs(args, "ACCOUNT"); err != nil {
+				return err
+			}
+			var end time.Time
+			switch {
+			case *until != "" && fs.Changed("for"):
+				return usagef("give either --until or --for, not both")
+			case *until != "":
+				t, err := parseTime("until", *until)
+				if err != nil {
+					return err
+				}
+				end = t
+			case fs.Changed("for"):
+				end = a.now.Add(*period)
+			default:
+				return usagef("--until or --for is required")
+			}
+			if !end.After(a.now) {
+				return usagef("the hold would end at %s, which is not in the future", end.Format(timeFmt))
+			}
+			if err := checkText("reason", *reason, 1024); err != nil {
+				return err
+			}
+			return a.decide(ctx, *by, args[0], "hold", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
+				msg := fmt.Sprintf("escalation paused until %s (de-escalation continues)", end.Format(timeFmt))
+				if h := acct.Spec.Hold; h != nil && h.Until.After(a.now) {
+					msg += fmt.Sprintf("; replaces the hold by %s until %s", h.By, h.Until.UTC().Format(timeFmt))
+				}
+				return v1alpha1.Hold{Until: metav1.NewTime(end), By: who, Reason: *reason}, msg, nil
+			})
+		}
+	},
+}
+
+var approveCmd = command{
+	name: "approve", args: "ACCOUNT [--note TEXT] [--by WHO]",
+	short: "Record the human approval to terminate an account in FinalNotice.",
+	long: "The approval is dated now and only counts during the account's current FinalNotice;\n" +
+		"the operator terminates once the notice period has ended and the score still\n" +
+		"reaches the termination threshold.\n\nExample:\n  kubectl account approve initech --note 'Reviewed with legal.'\n",
+	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
+		note := fs.String("note", "", "why termination is approved")
+		by := fs.String("by", "", "who approves (default: your cluster user name, else $USER)")
+		return func(ctx context.Context, args []string) error {
+			if err := exactArgs(args, "ACCOUNT"); err != nil {
+				return err
+			}
+			if len(*note) > 1024 {
+				return usagef("--note is %d characters long; at most 1024 are allowed", len(*note))
+			}
+			return a.decide(ctx, *by, args[0], "terminationApproval", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
+				if p := acct.Status.Phase; p != v1alpha1.PhaseFinalNotice {
+					return nil, "", fmt.Errorf("account %q is %s, not in FinalNotice: a termination approval only counts when given during "+
+						"the account's current FinalNotice, so nothing was recorded (see kubectl account explain %s)", acct.Name, phaseOrNew(p), acct.Name)
+				}
+				return v1alpha1.Decision{By: who, At: metav1.NewTime(a.now), Note: *note},
+					fmt.Sprintf("termination approved at %s; it happens once the notice period has ended and the score still reaches the termination threshold", a.now.Format(timeFmt)), nil
+			})
+		}
+	},
+}
+
+var reinstateCmd = command{
+	name: "reinstate", args: "ACCOUNT --reason TEXT [--at RFC3339] [--by WHO]",
+	short: "Lift an account's termination; incidents before the reinstatement stop counting.",
+	long:  "Example:\n  kubectl account reinstate initech --reason 'New management; fresh start agreed.'\n",
+	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
+		reason := fs.String("reason", "", "why the account is reinstated (required)")
+		at := fs.String("at", "", "when the reinstatement takes effect, RFC3339 (default now)")
+		by := fs.String("by", "", "who reinstates (default: your cluster user name, else $USER)")
+		return func(ctx context.Context, args []string) error {
+			if err := exactArgs(args, "ACCOUNT"); err != nil {
+				return err
+			}
+			when := a.now
+			if *at != "" {
+				t, err := parseTime("at", *at)
+				if err != nil {
+					return err
+				}
+				when = t
+			}
+			if err := checkText("reason", *reason, 1024); err != nil {
+				return err
+			}
+			return a.decide(ctx, *by, args[0], "reinstatement", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
+				if p := acct.Status.Phase; p != v1alpha1.PhaseTerminated {
+					return nil, "", fmt.Errorf("account %q is %s, not Terminated: only a terminated account can be reinstated, so nothing was recorded "+
+						"(to stop an incident counting, waive it)", acct.Name, phaseOrNew(p))
+				}
+				if s := acct.Status.PhaseSince; s != nil && !when.After(s.Time) {
+					return nil, "", usagef("--at %s is not after the termination at %s; a reinstatement only lifts a termination it follows",
+						when.Format(timeFmt), s.UTC().Format(timeFmt))
+				}
+				return v1alpha1.Reinstatement{By: who, At: metav1.NewTime(when), Reason: *reason},
+					fmt.Sprintf("reinstated as of %s; incidents before then no longer count", when.Format(timeFmt)), nil
+			})
+		}
+	},
+}
+
+// decide writes one spec field with a JSON merge patch that carries the
+// resourceVersion read, so the check made on what was read still holds when
+// the write lands; on a conflict it reads and checks again.
+func (a *app) decide(ctx context.Context, by, name, field string,
+	value func(*v1alpha1.CustomerAccount, string) (any, string, error)) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	who, err := a.whoami(ctx, c, by)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		var acct v1alpha1.CustomerAccount
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, &acct); err != nil {
+			if apierrors.IsNotFound(err) {
+				return fmt.Errorf("customer account %q not found", name)
+			}
+			return err
+		}
+		v, msg, err := value(&acct, who)
+		if err != nil {
+			return err
+		}
+		patch, err := json.Marshal(map[string]any{
+			"metadata": map[string]any{"resourceVersion": acct.ResourceVersion},
+			"spec":     map[string]any{field: v},
+		})
+		if err != nil {
+			return err
+		}
+		err = c.Patch(ctx, &acct, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager))
+		switch {
+		case err == nil:
+			return a.printf("customeraccount/%s: %s\n", name, msg)
+		case apierrors.IsConflict(err) && attempt < 5:
+			continue
+		case apierrors.IsInvalid(err):
+			return fmt.Errorf("the API server refused the change: %w", err)
+		}
+		return err
+	}
+}
+
+func phaseOrNew(p v1alpha1.AccountPhase) string {
+	if p == "" {
+		return "not yet evaluated"
+	}
+	return string(p)
+}
