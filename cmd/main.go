@@ -4,18 +4,14 @@ package main
 import (
 	"crypto/tls"
 	"flag"
-	"net/http"
 	"os"
 
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
-	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
-	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
 func main() {
@@ -52,18 +48,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controller.SetupAll(mgr, controller.Options{
-		Clock:             clock.RealClock{},
-		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
-		// Signing Secrets are read through the manager's client, which does
-		// not cache Secrets (controller.UncachedObjects).
-		Notifier: &notify.Notifier{
-			HTTP:      &http.Client{Timeout: notify.Timeout},
-			Secrets:   mgr.GetClient(),
-			Namespace: operatorNamespace,
-		},
-	}); err != nil {
+	if err := controller.SetupAll(mgr, controller.DefaultOptions(mgr, operatorNamespace)); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -27,9 +25,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
-	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
-	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
 const operatorNamespace = "account-lifecycle-operator-system"
@@ -115,18 +111,7 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := controller.SetupAll(mgr, controller.Options{
-		Clock:             clock.RealClock{},
-		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
-		// Signing Secrets are read through the manager's client, which does
-		// not cache Secrets (controller.UncachedObjects).
-		Notifier: &notify.Notifier{
-			HTTP:      &http.Client{Timeout: notify.Timeout},
-			Secrets:   mgr.GetClient(),
-			Namespace: operatorNamespace,
-		},
-	}); err != nil {
+	if err := controller.SetupAll(mgr, controller.DefaultOptions(mgr, operatorNamespace)); err != nil {
 		return err
 	}
 	say("running the manager; Ctrl-C stops everything")

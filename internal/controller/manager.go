@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"net/http"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +41,22 @@ type Options struct {
 	// Notifier delivers transitions to policies' webhooks; nil leaves
 	// pending notifications pending.
 	Notifier *notify.Notifier
+}
+
+// DefaultOptions are the production wiring: the real clock, an enforcer and
+// a webhook notifier using the manager's client (which does not cache
+// Secrets, see UncachedObjects), state kept in operatorNamespace.
+func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
+	return Options{
+		Clock:             clock.RealClock{},
+		OperatorNamespace: operatorNamespace,
+		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
+		Notifier: &notify.Notifier{
+			HTTP:      &http.Client{Timeout: notify.Timeout},
+			Secrets:   mgr.GetClient(),
+			Namespace: operatorNamespace,
+		},
+	}
 }
 
 // SetupAll registers every controller of the operator with the manager.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,13 +18,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
-	"github.com/accountops/account-lifecycle-operator/internal/manifests"
 )
 
 // errCrash stands for the process dying: the manager is stopped at once.
@@ -76,17 +73,7 @@ func runManager(g Gomega, cfg *rest.Config, crashAfter int32) (crashed <-chan st
 func TestManagerCrashDuringRevokeThenFreshManagerFinishes(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	g.Expect(err).NotTo(HaveOccurred(), "starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS)")
-	t.Cleanup(func() { _ = env.Stop() })
-	admin, err := client.New(cfg, client.Options{Scheme: controller.NewScheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
-	g.Expect(manifests.ApplyDir(ctx, admin, filepath.Join("..", "..", "config", "admission"), "e2e")).To(Succeed())
+	_, cfg, admin := controlPlane(t, g)
 
 	tenant := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "hooli-prod",
 		Labels: map[string]string{v1alpha1.LabelAccount: "hooli"}}}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -53,16 +51,7 @@ func startNotifyingManager(g Gomega, cfg *rest.Config, hooks *notifytest.Receive
 func TestPendingNotificationSurvivesRestart(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	g.Expect(err).NotTo(HaveOccurred(), "starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS)")
-	t.Cleanup(func() { _ = env.Stop() })
-	admin, err := client.New(cfg, client.Options{Scheme: controller.NewScheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	_, cfg, admin := controlPlane(t, g)
 	g.Expect(admin.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "webhook-signing", Namespace: operatorNamespace},
 		Data:       map[string][]byte{notify.SecretKey: []byte("e2e-key")},

@@ -41,21 +41,8 @@ func TestOperatorAsItsServiceAccount(t *testing.T) {
 	g := NewWithT(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	root := filepath.Join("..", "..")
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	g.Expect(err).NotTo(HaveOccurred(), "starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS)")
-	t.Cleanup(func() { _ = env.Stop() })
-
-	scheme := controller.NewScheme()
-	admin, err := client.New(cfg, client.Options{Scheme: scheme})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	env, _, admin := controlPlane(t, g)
 	g.Expect(manifests.ApplyDir(ctx, admin, filepath.Join(root, "config", "rbac"), "e2e")).To(Succeed())
-	g.Expect(manifests.ApplyDir(ctx, admin, filepath.Join(root, "config", "admission"), "e2e")).To(Succeed())
 
 	// The manager authenticates as the operator's service account.
 	user, err := env.AddUser(envtest.User{Name: operatorUser,
@@ -63,7 +50,7 @@ func TestOperatorAsItsServiceAccount(t *testing.T) {
 		&rest.Config{QPS: 50, Burst: 100})
 	g.Expect(err).NotTo(HaveOccurred())
 	mgr, err := ctrl.NewManager(user.Config(), ctrl.Options{
-		Scheme: scheme, Client: controller.ClientOptions(),
+		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
 		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 		// Each run starts a fresh manager in this process (go test -count=N).
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
