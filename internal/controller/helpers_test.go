@@ -141,6 +141,18 @@ func tenantNamespace(t *testing.T, g Gomega, account string) *corev1.Namespace {
 	return ns
 }
 
+// frozenAccount is an account in FinalNotice (two Major abuse incidents)
+// whose tenant namespace has been frozen.
+func frozenAccount(t *testing.T, g Gomega) (*v1alpha1.CustomerAccount, *corev1.Namespace) {
+	t.Helper()
+	policy := createPolicy(t, g, nil)
+	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
+	ns := tenantNamespace(t, g, acct.Name)
+	waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
+	waitFrozen(g, ns.Name)
+	return acct, ns
+}
+
 // waitFrozen waits until the namespace carries the frozen label.
 func waitFrozen(g Gomega, namespace string) {
 	g.Eventually(func(g Gomega) {

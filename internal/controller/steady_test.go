@@ -109,11 +109,7 @@ func TestRequeueAtNextEvaluation(t *testing.T) {
 // it go.
 func TestDeletingAccountRestoresNamespaces(t *testing.T) {
 	g := NewWithT(t)
-	policy := createPolicy(t, g, nil)
-	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
-	ns := tenantNamespace(t, g, acct.Name)
-	waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
-	waitFrozen(g, ns.Name)
+	acct, ns := frozenAccount(t, g)
 
 	g.Expect(k8s.Delete(context.Background(), acct)).To(Succeed())
 	g.Eventually(func(g Gomega) {
@@ -211,11 +207,7 @@ func (discardRecorder) Eventf(_, _ runtime.Object, _, _, _, _ string, _ ...any) 
 // restricted with nobody to lift it.
 func TestNamespaceLeavingAccountIsRestored(t *testing.T) {
 	g := NewWithT(t)
-	policy := createPolicy(t, g, nil)
-	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
-	ns := tenantNamespace(t, g, acct.Name)
-	waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
-	waitFrozen(g, ns.Name)
+	acct, ns := frozenAccount(t, g)
 
 	current := getNamespace(g, ns.Name)
 	delete(current.Labels, v1alpha1.LabelAccount)

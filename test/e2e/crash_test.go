@@ -12,13 +12,10 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
@@ -32,39 +29,27 @@ var errCrash = errors.New("simulated crash")
 // RoleBinding deletions were allowed through (then it "crashes" on the
 // next one) or because stop is closed. crashAfter < 0 never crashes.
 func runManager(g Gomega, cfg *rest.Config, crashAfter int32) (crashed <-chan struct{}, stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	g.Expect(err).NotTo(HaveOccurred())
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: controller.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	crash := make(chan struct{})
 	var deleted atomic.Int32
-	enforcerClient := interceptor.NewClient(direct, interceptor.Funcs{
-		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-			if _, ok := obj.(*rbacv1.RoleBinding); ok && crashAfter >= 0 && deleted.Add(1) > crashAfter {
-				select {
-				case <-crash:
-				default:
-					close(crash)
-					cancel()
+	stopManager := startManager(g, cfg, func(_ ctrl.Manager, cancel context.CancelFunc, o *controller.Options) {
+		o.Enforcer.Client = interceptor.NewClient(direct, interceptor.Funcs{
+			Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+				if _, ok := obj.(*rbacv1.RoleBinding); ok && crashAfter >= 0 && deleted.Add(1) > crashAfter {
+					select {
+					case <-crash:
+					default:
+						close(crash)
+						cancel()
+					}
+					return errCrash
 				}
-				return errCrash
-			}
-			return c.Delete(ctx, obj, opts...)
-		},
+				return c.Delete(ctx, obj, opts...)
+			},
+		})
 	})
-	g.Expect(controller.SetupAll(mgr, controller.Options{
-		Clock:             clock.RealClock{},
-		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: enforcerClient, OperatorNamespace: operatorNamespace},
-	})).To(Succeed())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(ctx) }()
-	return crash, func() { cancel(); <-done }
+	return crash, func() { _ = stopManager() }
 }
 
 // The manager dies after the access record is written but before any

@@ -11,38 +11,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
-	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/notify/notifytest"
 )
 
 // startNotifyingManager runs a manager delivering to hooks until stop.
 func startNotifyingManager(g Gomega, cfg *rest.Config, hooks *notifytest.Receiver) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	stopManager := startManager(g, cfg, func(_ ctrl.Manager, _ context.CancelFunc, o *controller.Options) {
+		o.Notifier.HTTP = hooks.Client()
 	})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(controller.SetupAll(mgr, controller.Options{
-		Clock:             clock.RealClock{},
-		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
-		Notifier:          &notify.Notifier{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace},
-	})).To(Succeed())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(ctx) }()
-	return func() { cancel(); <-done }
+	return func() { _ = stopManager() }
 }
 
 // A transition recorded while the webhook is down survives the manager

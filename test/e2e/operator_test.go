@@ -16,17 +16,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
-	"github.com/accountops/account-lifecycle-operator/internal/controller"
-	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
 )
 
@@ -49,21 +43,8 @@ func TestOperatorAsItsServiceAccount(t *testing.T) {
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace}},
 		&rest.Config{QPS: 50, Burst: 100})
 	g.Expect(err).NotTo(HaveOccurred())
-	mgr, err := ctrl.NewManager(user.Config(), ctrl.Options{
-		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		// Each run starts a fresh manager in this process (go test -count=N).
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(controller.SetupAll(mgr, controller.Options{
-		Clock:             clock.RealClock{},
-		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
-	})).To(Succeed())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() { cancel(); g.Expect(<-done).To(Succeed()) })
+	stop := startManager(g, user.Config(), nil)
+	t.Cleanup(func() { g.Expect(stop()).To(Succeed()) })
 
 	// A tenant with a workload and a binding; the policy terminates at once.
 	tenant := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "globex-prod",
