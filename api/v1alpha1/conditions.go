@@ -12,6 +12,11 @@ const (
 	ConditionTerminationPending = "TerminationPending"
 	// ConditionHeld: a hold is pausing escalation.
 	ConditionHeld = "Held"
+	// ConditionOrphanedRecords: the operator keeps records of objects it set
+	// aside in namespaces that no longer exist (or were replaced by another
+	// namespace of the same name), so they can never be restored. An
+	// administrator reviews and deletes them.
+	ConditionOrphanedRecords = "OrphanedRecords"
 )
 
 // Condition reasons.
@@ -45,6 +50,10 @@ const (
 	ReasonDryRun = "DryRun"
 	// ReasonExempt: AccessRestricted=False, the account is exempt.
 	ReasonExempt = "Exempt"
+	// ReasonRecordsOrphaned: OrphanedRecords=True.
+	ReasonRecordsOrphaned = "RecordsOrphaned"
+	// ReasonNoOrphans: OrphanedRecords=False.
+	ReasonNoOrphans = "NoOrphans"
 	// ReasonPolicyValid: policy Ready=True.
 	ReasonPolicyValid = "Valid"
 	// ReasonPolicyInvalid: policy Ready=False.

@@ -150,7 +150,9 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		DryRun:       dryRun,
 		DryRunReason: dryRunReason,
 	})
-	recordEnforcement(&account.Status, res, dryRun, dryRunReason)
+	for _, o := range recordEnforcement(&account.Status, res, dryRun, dryRunReason) {
+		notices = append(notices, notice{corev1.EventTypeWarning, enforcement.ReasonOrphanedRecords, o})
+	}
 	r.emitEnforcementEvents(account, res.Events)
 	if enforceErr != nil {
 		metrics.EnforcementErrors.Inc()
@@ -170,6 +172,10 @@ func (r *CustomerAccountReconciler) finalize(ctx context.Context, account *v1alp
 	}
 	res, err := r.Enforcer.Release(ctx, account)
 	r.emitEnforcementEvents(account, res.Events)
+	for _, o := range res.Orphans {
+		// Orphans never block deletion: there is nothing to restore them into.
+		r.Recorder.Eventf(account, nil, corev1.EventTypeWarning, enforcement.ReasonOrphanedRecords, "Release", "%s", truncate(o, 1024))
+	}
 	if err != nil {
 		metrics.EnforcementErrors.Inc()
 		return fmt.Errorf("restoring namespaces before deletion: %w", err)

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -61,8 +62,10 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 }
 
 // recordEnforcement copies the enforcement result into the account status.
-func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.Result, dryRun bool, dryRunReason string) {
+// It returns the orphaned records not yet reported in status, to announce.
+func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.Result, dryRun bool, dryRunReason string) (newOrphans []string) {
 	status.Namespaces = res.Namespaces
+	newOrphans = recordOrphans(status, res.Orphans)
 	cond := metav1.Condition{Type: v1alpha1.ConditionAccessRestricted}
 	switch {
 	case res.Restricted:
@@ -83,6 +86,26 @@ func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.R
 		cond.Message = "no enforcement action is in force"
 	}
 	meta.SetStatusCondition(&status.Conditions, cond)
+	return newOrphans
+}
+
+// recordOrphans sets OrphanedRecords and returns the orphans its message did
+// not already carry.
+func recordOrphans(status *v1alpha1.CustomerAccountStatus, orphans []string) (unreported []string) {
+	prev := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionOrphanedRecords)
+	cond := metav1.Condition{Type: v1alpha1.ConditionOrphanedRecords, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonNoOrphans, Message: "every record the operator keeps belongs to an existing namespace"}
+	if len(orphans) > 0 {
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonRecordsOrphaned
+		cond.Message = truncate(strings.Join(orphans, "; "), 32768)
+		for _, o := range orphans {
+			if prev == nil || !strings.Contains(prev.Message, o) {
+				unreported = append(unreported, o)
+			}
+		}
+	}
+	meta.SetStatusCondition(&status.Conditions, cond)
+	return unreported
 }
 
 func setReady(status *v1alpha1.CustomerAccountStatus, ok bool, reason, msg string) {

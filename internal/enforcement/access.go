@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,27 +16,59 @@ import (
 )
 
 // RevokeAccess removes the namespace's RoleBindings, except those labelled
-// accounts.lifecycle.dev/keep=true, after first recording them exactly in a
-// Secret in the operator's namespace. It is in force while that record
-// exists. Restore recreates every recorded binding and then drops the
-// record, so a crash at any point leaves a state the next call finishes.
+// accounts.lifecycle.dev/keep=true, after first recording each exactly (see
+// record.go). It is in force while records exist and none of the recorded
+// bindings is still there. Restore recreates every recorded binding and
+// then drops the records, so a crash at any point leaves a state the next
+// call finishes.
+
+var roleBindingRecords = recordKind{
+	kind:  "RoleBinding",
+	short: "rb",
+	empty: func() client.Object { return &rbacv1.RoleBinding{} },
+	list:  func() client.ObjectList { return &rbacv1.RoleBindingList{} },
+	restorable: func(o client.Object) client.Object {
+		rb := o.DeepCopyObject().(*rbacv1.RoleBinding)
+		stripServerFields(rb)
+		rb.TypeMeta = metav1.TypeMeta{}
+		return rb
+	},
+}
+
+func (e *Enforcer) listBindings(ctx context.Context, r *nsRun) ([]rbacv1.RoleBinding, error) {
+	var list rbacv1.RoleBindingList
+	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
+		return nil, fmt.Errorf("listing RoleBindings: %w", err)
+	}
+	return list.Items, nil
+}
 
 func (e *Enforcer) accessRevoked(ctx context.Context, r *nsRun) (bool, error) {
-	rec, err := e.readRecord(ctx, r.ns.Name)
-	return rec.secret != nil, err
+	recs, err := e.readRecords(ctx, r, roleBindingRecords)
+	if err != nil || len(recs) == 0 {
+		return false, err
+	}
+	bindings, err := e.listBindings(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	return !setAsideStillPresent(recs, objects(bindings)), nil
 }
 
 func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
-	var list rbacv1.RoleBindingList
-	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
-		return fmt.Errorf("listing RoleBindings: %w", err)
+	bindings, err := e.listBindings(ctx, r)
+	if err != nil {
+		return err
 	}
-	var remove []rbacv1.RoleBinding
-	for _, rb := range list.Items {
-		if rb.Labels[v1alpha1.LabelKeep] == "true" || rb.DeletionTimestamp != nil {
+	var remove []*rbacv1.RoleBinding
+	for i := range bindings {
+		rb := &bindings[i]
+		if rb.Labels[v1alpha1.LabelKeep] == "true" {
 			continue
 		}
-		ok, err := e.canRecreate(ctx, &rb)
+		// A binding already being deleted is not revoked: a finalizer (a
+		// tenant's, say) keeps it working until the finalizer goes.
+		ok, err := e.canRecreate(ctx, rb)
 		if err != nil {
 			return err
 		}
@@ -53,30 +85,40 @@ func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
 	if len(remove) == 0 {
 		return nil
 	}
-	rec, err := e.readRecord(ctx, r.ns.Name)
+	recs, err := e.readRecords(ctx, r, roleBindingRecords)
 	if err != nil {
 		return err
 	}
-	merged, newcomers := rec.merge(remove)
-	// The record is written before any binding is deleted.
-	if err := e.writeRecord(ctx, r, rec, merged); err != nil {
-		return err
-	}
-	for _, rb := range newcomers {
-		r.warn(ReasonRecreatedWhileRevoked,
-			"RoleBinding %s was created again while access was revoked (%s) and was removed; the binding recorded before will be restored",
-			rb.Name, describe(rb.Subjects, rb.RoleRef))
-	}
-	for i := range remove {
+	// One binding that cannot be recorded or removed does not hold back the
+	// others; every failure is reported, joined.
+	var errs []error
+	var removed []string
+	for _, rb := range remove {
+		// The record is written before the binding is deleted.
+		newcomer, err := e.record(ctx, r, roleBindingRecords, recs, rb)
+		if err != nil {
+			r.warnPersistent(ReasonRevokeIncomplete, "%s", err.Error())
+			errs = append(errs, err)
+			continue
+		}
+		if newcomer {
+			r.warn(ReasonRecreatedWhileRevoked,
+				"RoleBinding %s was created again while access was revoked (%s) and was removed; the binding recorded before will be restored",
+				rb.Name, describe(rb.Subjects, rb.RoleRef))
+		}
 		// Preconditions: a binding changed since it was recorded is not
 		// deleted; the next call records its new form first.
-		if err := e.deleteExact(ctx, &remove[i]); err != nil {
-			return fmt.Errorf("removing RoleBinding %s: %w", remove[i].Name, err)
+		if err := e.setAside(ctx, rb); err != nil {
+			errs = append(errs, fmt.Errorf("removing RoleBinding %s: %w", rb.Name, err))
+			continue
 		}
+		removed = append(removed, rb.Name)
 	}
-	r.put = append(r.put, fmt.Sprintf("%s (removed %d RoleBindings: %s; recorded in Secret %s/%s)",
-		v1alpha1.ActionRevokeAccess, len(remove), bindingNames(remove), e.OperatorNamespace, RecordName(r.ns.Name)))
-	return nil
+	if len(removed) > 0 {
+		r.put = append(r.put, fmt.Sprintf("%s (removed %d RoleBindings: %s; recorded in Secrets in %s)",
+			v1alpha1.ActionRevokeAccess, len(removed), strings.Join(removed, ", "), e.OperatorNamespace))
+	}
+	return errors.Join(errs...)
 }
 
 // canRecreate asks the API server, with a dry-run create, whether the
@@ -99,41 +141,43 @@ func (e *Enforcer) canRecreate(ctx context.Context, rb *rbacv1.RoleBinding) (boo
 }
 
 func (e *Enforcer) restoreAccess(ctx context.Context, r *nsRun) error {
-	rec, err := e.readRecord(ctx, r.ns.Name)
-	if err != nil || rec.secret == nil {
+	recs, err := e.readRecords(ctx, r, roleBindingRecords)
+	if err != nil || len(recs) == 0 {
 		return err
 	}
-	var errs []error
-	created := 0
-	for _, name := range slices.Sorted(maps.Keys(rec.bindings)) {
-		b := rec.bindings[name]
-		var cur rbacv1.RoleBinding
-		err := e.Client.Get(ctx, client.ObjectKey{Namespace: r.ns.Name, Name: name}, &cur)
-		switch {
-		case apierrors.IsNotFound(err):
-			if err := e.Client.Create(ctx, b.binding(r.ns.Name)); err != nil {
-				// AlreadyExists included: the next call compares it.
-				errs = append(errs, fmt.Errorf("recreating RoleBinding %s: %w", name, err))
-				continue
-			}
-			created++
-		case err != nil:
-			errs = append(errs, fmt.Errorf("reading RoleBinding %s: %w", name, err))
-		case b.matches(&cur):
-			// Already back, e.g. an earlier restore was interrupted.
-		default:
-			r.warn(ReasonRestoreConflict,
-				"RoleBinding %s was recreated by someone else while access was revoked and was left as they made it; the recorded binding (%s) was not restored",
-				name, describe(b.Subjects, b.RoleRef))
-		}
-	}
-	if len(errs) > 0 {
-		// The record stays until every binding is back.
-		return errors.Join(errs...)
-	}
-	if err := e.deleteExact(ctx, rec.secret); err != nil {
-		return fmt.Errorf("dropping RoleBinding record: %w", err)
+	created, err := e.restoreRecorded(ctx, r, roleBindingRecords, recs, func(name string, rec client.Object) {
+		b := rec.(*rbacv1.RoleBinding)
+		r.warn(ReasonRestoreConflict,
+			"RoleBinding %s was recreated by someone else while access was revoked and was left as they made it; the recorded binding (%s) was not restored",
+			name, describe(b.Subjects, b.RoleRef))
+	})
+	if err != nil {
+		return err
 	}
 	r.reversed = append(r.reversed, fmt.Sprintf("%s (recreated %d RoleBindings)", v1alpha1.ActionRevokeAccess, created))
 	return nil
+}
+
+// describe says what a binding grants to whom, for messages.
+func describe(subjects []rbacv1.Subject, ref rbacv1.RoleRef) string {
+	who := make([]string, len(subjects))
+	for i, s := range subjects {
+		who[i] = s.Kind + " " + s.Name
+		if s.Namespace != "" {
+			who[i] = s.Kind + " " + s.Namespace + "/" + s.Name
+		}
+	}
+	return fmt.Sprintf("%s %s for %s", ref.Kind, ref.Name, strings.Join(who, ", "))
+}
+
+// objects adapts a typed slice to client.Objects.
+func objects[T any, P interface {
+	*T
+	client.Object
+}](items []T) []client.Object {
+	out := make([]client.Object, len(items))
+	for i := range items {
+		out[i] = P(&items[i])
+	}
+	return out
 }

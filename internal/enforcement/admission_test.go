@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -188,5 +190,47 @@ func TestFrozenNamespaceAdmitsAdminsAndKubernetes(t *testing.T) {
 		if err := c.Delete(ctx, cm); err != nil {
 			t.Errorf("%s deleting in a frozen namespace: %v", user, err)
 		}
+	}
+}
+
+// Item 7 of issue Trust: a frozen tenant cannot exec, attach or port-forward
+// into its pods (CONNECT requests), which it can before the freeze.
+func TestFrozenNamespaceRefusesConnect(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	create(t, admin, binding(ns, "alice-edit", "ClusterRole", "edit", subject(rbacv1.UserKind, "alice", "")),
+		&corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "registry.example/app:1"}}},
+		})
+	alice, err := kubernetes.NewForConfig(userConfig(t, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := func(sub string) error {
+		req := alice.CoreV1().RESTClient().Post().Namespace(ns).Resource("pods").Name("app").SubResource(sub)
+		if sub != "portforward" {
+			req = req.Param("container", "main").Param("stdout", "true")
+		}
+		if sub == "exec" {
+			req = req.Param("command", "true")
+		}
+		return req.Do(ctx).Error()
+	}
+	for _, sub := range []string{"exec", "attach", "portforward"} {
+		// Before the freeze the request passes admission and fails later,
+		// for want of a node: anything but a freeze denial.
+		if err := connect(sub); isFrozenDenial(err) || apierrors.IsForbidden(err) {
+			t.Fatalf("pods/%s before the freeze: %v", sub, err)
+		}
+	}
+	freeze := Request{Account: acct, Phase: v1alpha1.PhaseFinalNotice, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}}
+	if _, err := newEnforcer(admin).Enforce(ctx, freeze); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"namespace " + ns + " is frozen", "account " + acct.Name}
+	for _, sub := range []string{"exec", "attach", "portforward"} {
+		eventually(t, "pods/"+sub+" refused in a frozen namespace", func() error { return deniedWith(connect(sub), want) })
 	}
 }

@@ -236,8 +236,10 @@ func TestUnreadableRecordIsLeftAlone(t *testing.T) {
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
 	populate(t, ns)
+	nsObj := get(t, "", ns, &corev1.Namespace{})
 	bad := &corev1.Secret{}
-	bad.Name, bad.Namespace = RecordName(ns), operatorNS
+	bad.Name, bad.Namespace = RecordName("rb", nsObj.UID, "alice-edit"), operatorNS
+	bad.Labels = map[string]string{LabelRecordNamespaceUID: string(nsObj.UID), LabelRecordKind: "RoleBinding"}
 	bad.Data = map[string][]byte{RecordKey: []byte("{not json")}
 	create(t, admin, bad)
 	for _, req := range []Request{revokeOnly(acct), reinstated(acct)} {
@@ -245,7 +247,7 @@ func TestUnreadableRecordIsLeftAlone(t *testing.T) {
 			t.Errorf("%s: Enforce succeeded over an unreadable record", req.Phase)
 		}
 	}
-	got := get(t, operatorNS, RecordName(ns), &corev1.Secret{})
+	got := get(t, operatorNS, bad.Name, &corev1.Secret{})
 	if string(got.Data[RecordKey]) != "{not json" {
 		t.Errorf("unreadable record was changed: %q", got.Data[RecordKey])
 	}

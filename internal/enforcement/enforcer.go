@@ -29,12 +29,12 @@ import (
 // be able to hand out cluster-admin, so neither escalate nor bind on all
 // ClusterRoles is granted. Record Secrets live in the operator's namespace.
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=bind
 // +kubebuilder:rbac:groups="",namespace=account-lifecycle-operator-system,resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;replicasets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=batch,resources=cronjobs;jobs,verbs=get;list;watch;update;patch
 
@@ -56,6 +56,10 @@ const (
 	// ReasonRecreatedWhileRevoked: a different RoleBinding was created under
 	// a recorded name while access was revoked, and was removed again.
 	ReasonRecreatedWhileRevoked = "RecreatedWhileRevoked"
+	// ReasonOrphanedRecords: records were kept whose namespace is gone (or
+	// was replaced by another namespace of the same name), so they can never
+	// be restored; an administrator decides what to do with them.
+	ReasonOrphanedRecords = "OrphanedRecords"
 )
 
 // ManagedBy is the value of v1alpha1.LabelManaged on objects the operator
@@ -106,6 +110,9 @@ type Result struct {
 	Events []Event
 	// Restricted: some action is actually in force somewhere.
 	Restricted bool
+	// Orphans describes records the account wrote that can never be
+	// restored because their namespace is gone (see orphans.go).
+	Orphans []string
 }
 
 // actionOrder is the order in which actions are put in force: freeze first
@@ -252,10 +259,19 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 		res.add(r)
 	}
 	sort.Slice(res.Namespaces, func(i, j int) bool { return res.Namespaces[i].Name < res.Namespaces[j].Name })
+	orphans, err := e.orphans(ctx, account)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	res.Orphans = orphans
 	return res, errors.Join(errs...)
 }
 
-// enforce puts want in force in one namespace and reverses the rest.
+// enforce puts want in force in one namespace and reverses the rest. One
+// action failing does not stop the others: every restriction that can be
+// put in force is, and the errors are joined. The freeze is lifted last and
+// only once every other reversal succeeded, so tenants never act on a
+// half-restored namespace.
 func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.EnforcementAction]bool) error {
 	// The phase label is written together with the frozen label so the
 	// admission policy's message names the right phase.
@@ -263,20 +279,26 @@ func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.Enfo
 	if err := e.setLabels(ctx, r, r.phase, &freeze); err != nil {
 		return err
 	}
+	var errs []error
 	for _, a := range revertOrder {
 		if !want[a] && a != v1alpha1.ActionFreezeChanges {
 			if err := e.impl(a).revert(ctx, r); err != nil {
-				return err
+				errs = append(errs, fmt.Errorf("lifting %s: %w", a, err))
 			}
 		}
 	}
 	for _, a := range actionOrder {
-		if want[a] {
-			if err := e.impl(a).apply(ctx, r); err != nil {
-				return err
-			}
-			r.inForce[a] = true
+		if !want[a] {
+			continue
 		}
+		if err := e.impl(a).apply(ctx, r); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a, err))
+			continue
+		}
+		r.inForce[a] = true
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	if !want[v1alpha1.ActionFreezeChanges] {
 		return e.unfreeze(ctx, r)
@@ -284,12 +306,20 @@ func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.Enfo
 	return nil
 }
 
-// release reverses every action and removes the operator's labels.
+// release reverses every action and removes the operator's labels; the
+// freeze and the labels go only once everything else is back.
 func (e *Enforcer) release(ctx context.Context, r *nsRun) error {
+	var errs []error
 	for _, a := range revertOrder {
-		if err := e.impl(a).revert(ctx, r); err != nil {
-			return err
+		if a == v1alpha1.ActionFreezeChanges {
+			continue
 		}
+		if err := e.impl(a).revert(ctx, r); err != nil {
+			errs = append(errs, fmt.Errorf("lifting %s: %w", a, err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return e.setLabels(ctx, r, "", ptr.To(false))
 }

@@ -104,16 +104,20 @@ func populate(t testing.TB, ns string) {
 	mixed.Annotations = map[string]string{"owner": "carol@example.com"}
 	keep := binding(ns, "auditors", "ClusterRole", "view", subject(rbacv1.GroupKind, "auditors", ""))
 	keep.Labels = map[string]string{v1alpha1.LabelKeep: "true"}
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list"}}},
+	}
+	create(t, admin, role)
+	// Owned by its Role, so garbage collection removes it with the Role; a
+	// restore must keep that (issue Trust, item 11).
+	bobApp := binding(ns, "bob-app", "Role", "app", subject(rbacv1.UserKind, "bob", ""))
+	bobApp.OwnerReferences = []metav1.OwnerReference{{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Name: role.Name, UID: role.UID}}
 	create(t, admin,
-		&rbacv1.Role{
-			ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
-			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list"}}},
-		},
 		binding(ns, "alice-edit", "ClusterRole", "edit", subject(rbacv1.UserKind, "alice", "")),
 		binding(ns, "devs-view", "ClusterRole", "view", subject(rbacv1.GroupKind, "devs", "")),
 		binding(ns, "ci-admin", "ClusterRole", "admin", subject(rbacv1.ServiceAccountKind, "ci", ns)),
-		binding(ns, "bob-app", "Role", "app", subject(rbacv1.UserKind, "bob", "")),
-		mixed, keep,
+		bobApp, mixed, keep,
 	)
 	dep3 := deployment(ns, "web", 3)
 	create(t, admin, deployment(ns, "idle", 0), dep3)

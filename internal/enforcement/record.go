@@ -2,14 +2,16 @@ package enforcement
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,186 +21,250 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// The RoleBinding record of RevokeAccess is a Secret in the operator's
-// namespace, out of tenants' reach. It has no ownerReference on purpose:
-// if the account's finalizer is ever forced off, the record must survive.
+// Objects an action sets aside (RoleBindings for RevokeAccess, a tenant's
+// own NetworkPolicies for IsolateNetwork) are recorded before they are
+// removed, one Secret per object in the operator's namespace, out of
+// tenants' reach:
+//
+//   - One Secret per object, so no tenant can grow a record past the API's
+//     1 MiB object limit by piling up large objects, and an object too large
+//     to record is kept (and reported) without holding the others back.
+//   - Keyed by the namespace's UID, not its name, and labelled with the
+//     account's UID: a record is only ever restored into the very namespace
+//     it came from. A later namespace of the same name (someone else's) never
+//     sees it; such a record is an orphan, reported and kept for a human.
+//   - No ownerReference on purpose: if the account's finalizer is ever forced
+//     off, the records must survive.
 const (
 	// LabelRecordNamespace on a record Secret names the namespace whose
-	// RoleBindings it holds.
+	// object it holds.
 	LabelRecordNamespace = "accounts.lifecycle.dev/namespace"
-	// RecordKey is the data key holding the JSON list of bindings.
-	RecordKey = "rolebindings.json"
-	// recordType marks record Secrets so they are not mistaken for others.
-	recordType   corev1.SecretType = "accounts.lifecycle.dev/rolebinding-record"
-	recordPrefix string            = "account-lifecycle-rolebindings."
+	// LabelRecordNamespaceUID is that namespace's UID: the record's key.
+	LabelRecordNamespaceUID = "accounts.lifecycle.dev/namespace-uid"
+	// LabelRecordKind is the kind of the recorded object.
+	LabelRecordKind = "accounts.lifecycle.dev/record-kind"
+	// AnnotationRecordAccountUID is the UID of the account that recorded it.
+	AnnotationRecordAccountUID = "accounts.lifecycle.dev/account-uid"
+	// AnnotationRecordObjectUID is the recorded object's own UID, which tells
+	// it from a newcomer of the same name.
+	AnnotationRecordObjectUID = "accounts.lifecycle.dev/object-uid"
+	// RecordKey is the data key holding the recorded object as JSON.
+	RecordKey = "object.json"
+	// RecordType marks record Secrets so they are not mistaken for others.
+	RecordType corev1.SecretType = "accounts.lifecycle.dev/record"
+	// maxRecordBytes stays under the API server's 1 MiB request limit with
+	// room for the Secret's own metadata.
+	maxRecordBytes = 900 << 10
 )
 
-// RecordName is the name of the record Secret for a tenant namespace. It is
-// keyed by namespace alone so whichever account owns the namespace now
-// finds it.
-func RecordName(namespace string) string { return recordPrefix + namespace }
-
-// recordedBinding is exactly what restore recreates.
-type recordedBinding struct {
-	Name string `json:"name"`
-	// UID tells the recorded binding from a newcomer of the same name; it
-	// is not restored (the API server assigns a new one).
-	UID         types.UID         `json:"uid,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	Subjects    []rbacv1.Subject  `json:"subjects,omitempty"`
-	RoleRef     rbacv1.RoleRef    `json:"roleRef"`
+// recordKind adapts one kind of object that can be set aside.
+type recordKind struct {
+	kind  string
+	short string
+	empty func() client.Object
+	list  func() client.ObjectList
+	// restorable clears what restore cannot or must not reproduce (identity,
+	// versions, status, finalizers), leaving what it recreates and compares.
+	restorable func(client.Object) client.Object
 }
 
-func recordOf(rb *rbacv1.RoleBinding) recordedBinding {
-	return recordedBinding{
-		Name:        rb.Name,
-		UID:         rb.UID,
-		Labels:      rb.Labels,
-		Annotations: rb.Annotations,
-		Subjects:    rb.Subjects,
-		RoleRef:     rb.RoleRef,
+// RecordName is the name of the record Secret of object `name` of a kind
+// (its short name, e.g. "rb") in the namespace with UID nsUID.
+func RecordName(short string, nsUID types.UID, name string) string {
+	sum := sha256.Sum256([]byte(string(nsUID) + "/" + name))
+	return "account-lifecycle-" + short + "-" + hex.EncodeToString(sum[:12])
+}
+
+// recordEntry is one decoded record Secret.
+type recordEntry struct {
+	secret    *corev1.Secret
+	obj       client.Object // restorable form
+	objectUID types.UID
+}
+
+// records are the records of one kind for one namespace, by object name.
+type records map[string]recordEntry
+
+// stripServerFields is the common part of every restorable form.
+func stripServerFields(o client.Object) {
+	o.SetUID("")
+	o.SetResourceVersion("")
+	o.SetGeneration(0)
+	o.SetCreationTimestamp(metav1.Time{})
+	o.SetDeletionTimestamp(nil)
+	o.SetDeletionGracePeriodSeconds(nil)
+	o.SetManagedFields(nil)
+	o.SetFinalizers(nil)
+	o.SetGenerateName("")
+	o.SetSelfLink("")
+	o.SetNamespace("")
+}
+
+// sameAsRecorded: cur is what the record says, as far as restore goes.
+func (k recordKind) sameAsRecorded(entry recordEntry, cur client.Object) bool {
+	return equality.Semantic.DeepEqual(k.restorable(cur), entry.obj)
+}
+
+// readRecords returns the kind's records for namespace r.ns (by UID). An
+// unreadable record is an error: it is never overwritten or dropped.
+func (e *Enforcer) readRecords(ctx context.Context, r *nsRun, k recordKind) (records, error) {
+	var list corev1.SecretList
+	if err := e.Client.List(ctx, &list, client.InNamespace(e.OperatorNamespace), client.MatchingLabels{
+		LabelRecordNamespaceUID: string(r.ns.UID), LabelRecordKind: k.kind,
+	}); err != nil {
+		return nil, fmt.Errorf("reading %s records: %w", k.kind, err)
 	}
+	out := records{}
+	for i := range list.Items {
+		s := &list.Items[i]
+		obj, err := k.decode(s)
+		if err != nil {
+			return nil, err
+		}
+		out[obj.GetName()] = recordEntry{secret: s, obj: obj, objectUID: types.UID(s.Annotations[AnnotationRecordObjectUID])}
+	}
+	return out, nil
 }
 
-func (b recordedBinding) binding(namespace string) *rbacv1.RoleBinding {
-	return &rbacv1.RoleBinding{
+func (k recordKind) decode(s *corev1.Secret) (client.Object, error) {
+	obj := k.empty()
+	err := json.Unmarshal(s.Data[RecordKey], obj)
+	if err == nil && obj.GetName() == "" {
+		err = errors.New("it names no object")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s record %s/%s is unreadable, leaving it for a human: %w", k.kind, s.Namespace, s.Name, err)
+	}
+	return obj, nil
+}
+
+// record writes the record of cur before cur is removed. A record already
+// holding the same object (by UID, or saying the same) is refreshed; a
+// different object created under a recorded name while set aside does not
+// displace the original: record reports it as a newcomer, to be removed
+// without being recorded.
+func (e *Enforcer) record(ctx context.Context, r *nsRun, k recordKind, recs records, cur client.Object) (newcomer bool, err error) {
+	want := k.restorable(cur)
+	data, err := json.Marshal(want)
+	if err != nil {
+		return false, err
+	}
+	if len(data) > maxRecordBytes {
+		return false, fmt.Errorf("%s %s is too large to record (%d bytes, at most %d) and was kept", k.kind, cur.GetName(), len(data), maxRecordBytes)
+	}
+	old, ok := recs[cur.GetName()]
+	switch {
+	case ok && old.objectUID == cur.GetUID() && equality.Semantic.DeepEqual(old.obj, want):
+		return false, nil
+	case ok && old.objectUID != cur.GetUID() && !equality.Semantic.DeepEqual(old.obj, want):
+		return true, nil
+	}
+	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: b.Name, Namespace: namespace,
-			Labels: maps.Clone(b.Labels), Annotations: maps.Clone(b.Annotations),
-		},
-		Subjects: slices.Clone(b.Subjects),
-		RoleRef:  b.RoleRef,
-	}
-}
-
-// matches: rb is what the record says, as far as restore is concerned.
-func (b recordedBinding) matches(rb *rbacv1.RoleBinding) bool {
-	got := recordOf(rb)
-	got.UID = b.UID
-	return equality.Semantic.DeepEqual(got, b)
-}
-
-// merge adds the bindings about to be removed to the recorded ones. A
-// binding already recorded is refreshed if it is the same object or says
-// the same; a different binding created under a recorded name while access
-// was revoked does not displace the original, and is returned.
-func (rec record) merge(remove []rbacv1.RoleBinding) (merged map[string]recordedBinding, newcomers []rbacv1.RoleBinding) {
-	merged = maps.Clone(rec.bindings)
-	for i := range remove {
-		rb := &remove[i]
-		old, ok := rec.bindings[rb.Name]
-		if ok && old.UID != rb.UID && !old.matches(rb) {
-			newcomers = append(newcomers, *rb)
-			continue
-		}
-		merged[rb.Name] = recordOf(rb)
-	}
-	return merged, newcomers
-}
-
-// record is the decoded record Secret of one namespace.
-type record struct {
-	secret   *corev1.Secret // nil when there is none
-	bindings map[string]recordedBinding
-}
-
-func (e *Enforcer) readRecord(ctx context.Context, namespace string) (record, error) {
-	rec := record{bindings: map[string]recordedBinding{}}
-	var s corev1.Secret
-	err := e.Client.Get(ctx, client.ObjectKey{Namespace: e.OperatorNamespace, Name: RecordName(namespace)}, &s)
-	if apierrors.IsNotFound(err) {
-		return rec, nil
-	}
-	if err != nil {
-		return rec, fmt.Errorf("reading RoleBinding record: %w", err)
-	}
-	var list []recordedBinding
-	if err := json.Unmarshal(s.Data[RecordKey], &list); err != nil {
-		// Never overwrite or drop a record we cannot read.
-		return rec, fmt.Errorf("RoleBinding record %s/%s is unreadable, leaving it for a human: %w", s.Namespace, s.Name, err)
-	}
-	for _, b := range list {
-		rec.bindings[b.Name] = b
-	}
-	rec.secret = &s
-	return rec, nil
-}
-
-func encodeRecord(bindings map[string]recordedBinding) ([]byte, error) {
-	names := slices.Sorted(maps.Keys(bindings))
-	list := make([]recordedBinding, 0, len(names))
-	for _, n := range names {
-		list = append(list, bindings[n])
-	}
-	return json.Marshal(list)
-}
-
-// writeRecord saves merged (see merge: entries are only added or
-// refreshed, never dropped, so a second revocation after a partial one
-// cannot lose the first one's bindings). It writes nothing when the record
-// already holds them, and it fails rather than overwrite a record changed
-// since it was read.
-func (e *Enforcer) writeRecord(ctx context.Context, r *nsRun, rec record, merged map[string]recordedBinding) error {
-	if rec.secret != nil && equality.Semantic.DeepEqual(merged, rec.bindings) {
-		return nil
-	}
-	data, err := encodeRecord(merged)
-	if err != nil {
-		return err
-	}
-	labels := map[string]string{
-		v1alpha1.LabelManaged: ManagedBy,
-		v1alpha1.LabelAccount: r.account.Name,
-		LabelRecordNamespace:  r.ns.Name,
-	}
-	if rec.secret == nil {
-		s := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: RecordName(r.ns.Name), Namespace: e.OperatorNamespace, Labels: labels,
-				Annotations: map[string]string{
-					"accounts.lifecycle.dev/description": "RoleBindings removed from namespace " + r.ns.Name +
-						" by RevokeAccess; recreated from here on restore. Do not delete while the namespace is restricted.",
-				},
+			Name: RecordName(k.short, r.ns.UID, cur.GetName()), Namespace: e.OperatorNamespace,
+			Labels: map[string]string{
+				v1alpha1.LabelManaged:   ManagedBy,
+				v1alpha1.LabelAccount:   r.account.Name,
+				LabelRecordNamespace:    r.ns.Name,
+				LabelRecordNamespaceUID: string(r.ns.UID),
+				LabelRecordKind:         k.kind,
 			},
-			Type: recordType,
-			Data: map[string][]byte{RecordKey: data},
-		}
+			Annotations: map[string]string{
+				AnnotationRecordAccountUID: string(r.account.UID),
+				AnnotationRecordObjectUID:  string(cur.GetUID()),
+				"accounts.lifecycle.dev/description": k.kind + " " + cur.GetName() + " set aside from namespace " + r.ns.Name +
+					"; recreated from here on restore. Do not delete while the namespace is restricted.",
+			},
+		},
+		Type: RecordType,
+		Data: map[string][]byte{RecordKey: data},
+	}
+	if !ok {
 		if err := e.Client.Create(ctx, s); err != nil {
-			return fmt.Errorf("writing RoleBinding record: %w", err)
+			return false, fmt.Errorf("recording %s %s: %w", k.kind, cur.GetName(), err)
 		}
-		return nil
+		recs[cur.GetName()] = recordEntry{secret: s, obj: want, objectUID: cur.GetUID()}
+		return false, nil
 	}
-	s := rec.secret.DeepCopy()
-	if s.Labels == nil {
-		s.Labels = map[string]string{}
-	}
-	maps.Copy(s.Labels, labels)
-	s.Data = map[string][]byte{RecordKey: data}
 	// Update carries the resourceVersion read: a concurrent writer makes
-	// this fail instead of being overwritten with less.
+	// this fail instead of being overwritten.
+	s.ResourceVersion = old.secret.ResourceVersion
 	if err := e.Client.Update(ctx, s); err != nil {
-		return fmt.Errorf("updating RoleBinding record: %w", err)
+		return false, fmt.Errorf("updating the record of %s %s: %w", k.kind, cur.GetName(), err)
 	}
-	return nil
+	recs[cur.GetName()] = recordEntry{secret: s, obj: want, objectUID: cur.GetUID()}
+	return false, nil
 }
 
-// describe says what a binding grants to whom, for messages.
-func describe(subjects []rbacv1.Subject, ref rbacv1.RoleRef) string {
-	who := make([]string, len(subjects))
-	for i, s := range subjects {
-		who[i] = s.Kind + " " + s.Name
-		if s.Namespace != "" {
-			who[i] = s.Kind + " " + s.Namespace + "/" + s.Name
+// setAside removes a recorded object: its finalizers first (a tenant's
+// finalizer would otherwise keep it, still in effect, in a terminating
+// state), then the object itself, only if it is still the version read.
+func (e *Enforcer) setAside(ctx context.Context, obj client.Object) error {
+	if len(obj.GetFinalizers()) > 0 {
+		changed := obj.DeepCopyObject().(client.Object)
+		changed.SetFinalizers(nil)
+		if err := e.patchExact(ctx, obj, changed); err != nil {
+			return fmt.Errorf("removing finalizers %s: %w", strings.Join(obj.GetFinalizers(), ", "), err)
+		}
+		obj = changed
+	}
+	if obj.GetDeletionTimestamp() != nil {
+		return nil // gone once its (now removed) finalizers are
+	}
+	return e.deleteExact(ctx, obj)
+}
+
+// restoreRecorded recreates every recorded object of the kind that is not
+// back yet, then drops the records once all of them are. It returns how
+// many it recreated.
+func (e *Enforcer) restoreRecorded(ctx context.Context, r *nsRun, k recordKind, recs records, conflict func(name string, rec client.Object)) (int, error) {
+	var errs []error
+	created := 0
+	for _, name := range slices.Sorted(maps.Keys(recs)) {
+		entry := recs[name]
+		cur := k.empty()
+		err := e.Client.Get(ctx, client.ObjectKey{Namespace: r.ns.Name, Name: name}, cur)
+		switch {
+		case apierrors.IsNotFound(err):
+			obj := entry.obj.DeepCopyObject().(client.Object)
+			obj.SetNamespace(r.ns.Name)
+			if err := e.Client.Create(ctx, obj); err != nil {
+				// AlreadyExists included: the next call compares it.
+				errs = append(errs, fmt.Errorf("recreating %s %s: %w", k.kind, name, err))
+				continue
+			}
+			created++
+		case err != nil:
+			errs = append(errs, fmt.Errorf("reading %s %s: %w", k.kind, name, err))
+		case cur.GetDeletionTimestamp() != nil:
+			// Still being deleted (a finalizer someone else added): not back.
+			errs = append(errs, fmt.Errorf("%s %s is still being deleted; it is recreated once gone", k.kind, name))
+		case k.sameAsRecorded(entry, cur):
+			// Already back, e.g. an earlier restore was interrupted.
+		default:
+			conflict(name, entry.obj)
 		}
 	}
-	return fmt.Sprintf("%s %s for %s", ref.Kind, ref.Name, strings.Join(who, ", "))
+	if len(errs) > 0 {
+		// Every record stays until every object is back.
+		return created, errors.Join(errs...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(recs)) {
+		if err := e.deleteExact(ctx, recs[name].secret); err != nil {
+			errs = append(errs, fmt.Errorf("dropping the record of %s %s: %w", k.kind, name, err))
+		}
+	}
+	return created, errors.Join(errs...)
 }
 
-func bindingNames(bs []rbacv1.RoleBinding) string {
-	names := make([]string, len(bs))
-	for i := range bs {
-		names[i] = bs[i].Name
+// setAsideStillPresent reports whether an object a record holds is still in
+// the namespace as the very object recorded (terminating included): then
+// the action is not (yet) in force.
+func setAsideStillPresent(recs records, present []client.Object) bool {
+	for _, o := range present {
+		if entry, ok := recs[o.GetName()]; ok && entry.objectUID == o.GetUID() {
+			return true
+		}
 	}
-	return strings.Join(names, ", ")
+	return false
 }

@@ -98,9 +98,12 @@ func requireTerminatedWorld(t *testing.T, ns, account string) {
 	if len(rbs.Items) != 1 || rbs.Items[0].Name != "auditors" {
 		t.Errorf("RoleBindings left = %s, want only the kept one (auditors)", bindingNames(rbs.Items))
 	}
-	rec := get(t, operatorNS, RecordName(ns), &corev1.Secret{})
-	if rec.Labels[v1alpha1.LabelAccount] != account || rec.Labels[LabelRecordNamespace] != ns || len(rec.OwnerReferences) != 0 {
-		t.Errorf("record labels = %v, ownerReferences = %v", rec.Labels, rec.OwnerReferences)
+	nsObj := get(t, "", ns, &corev1.Namespace{})
+	for _, rec := range recordSecrets(t, ns) {
+		if rec.Labels[v1alpha1.LabelAccount] != account || rec.Labels[LabelRecordNamespaceUID] != string(nsObj.UID) ||
+			rec.Type != RecordType || len(rec.OwnerReferences) != 0 {
+			t.Errorf("record %s: labels = %v, type %s, ownerReferences = %v", rec.Name, rec.Labels, rec.Type, rec.OwnerReferences)
+		}
 	}
 	requireRecorded(t, ns, revocable...)
 
@@ -132,15 +135,28 @@ func requireTerminatedWorld(t *testing.T, ns, account string) {
 	}
 }
 
-// requireRecorded checks the record holds exactly the named bindings.
+// recordSecrets are the record Secrets of the namespace called ns now.
+func recordSecrets(t testing.TB, ns string) []corev1.Secret {
+	t.Helper()
+	nsObj := get(t, "", ns, &corev1.Namespace{})
+	var list corev1.SecretList
+	if err := admin.List(context.Background(), &list, client.InNamespace(operatorNS),
+		client.MatchingLabels{LabelRecordNamespaceUID: string(nsObj.UID)}); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+// requireRecorded checks the records hold exactly the named bindings.
 func requireRecorded(t *testing.T, ns string, names ...string) {
 	t.Helper()
-	rec, err := newEnforcer(admin).readRecord(context.Background(), ns)
-	if err != nil || rec.secret == nil {
-		t.Fatalf("record of %s: %v (present: %t)", ns, err, rec.secret != nil)
+	r := &nsRun{ns: get(t, "", ns, &corev1.Namespace{})}
+	recs, err := newEnforcer(admin).readRecords(context.Background(), r, roleBindingRecords)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("records of %s: %v (%d present)", ns, err, len(recs))
 	}
 	var got []string
-	for n := range rec.bindings {
+	for n := range recs {
 		got = append(got, n)
 	}
 	slices.Sort(got)
@@ -273,4 +289,12 @@ func TestNamespaceJoiningLaterIsRestricted(t *testing.T) {
 	if got := resourceVersions(t, first); !maps.Equal(got, rv) {
 		t.Errorf("already restricted namespace was written:\nbefore %v\nafter  %v", rv, got)
 	}
+}
+
+func bindingNames(bs []rbacv1.RoleBinding) string {
+	names := make([]string, len(bs))
+	for i := range bs {
+		names[i] = bs[i].Name
+	}
+	return strings.Join(names, ", ")
 }

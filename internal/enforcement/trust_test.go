@@ -1,0 +1,243 @@
+package enforcement
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+// Tests of the promises a hostile tenant or a careless admin would try to
+// break (issue "Trust"). Each one failed on the code before its fix.
+
+// deleteNamespace deletes ns the way the namespace controller (not run by
+// envtest) would: its contents, then the namespace with its finalizer.
+func deleteNamespace(t *testing.T, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, kind := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}, &networkingv1.NetworkPolicy{},
+		&corev1.ConfigMap{}, &corev1.ResourceQuota{}, &appsv1.Deployment{}} {
+		if err := admin.DeleteAllOf(ctx, kind, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := kubernetes.NewForConfig(testEnv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.Finalizers = nil
+	if _, err := cs.CoreV1().Namespaces().Finalize(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "namespace "+ns+" is gone", func() error {
+		err := admin.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return errors.New("still there")
+	})
+}
+
+// Item 1: a terminated account's records are never restored into a later
+// namespace of the same name that belongs to someone else; they are kept
+// and reported as orphans.
+func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) {
+	ctx := context.Background()
+	old := newAccount(t)
+	old.UID = "uid-of-old"
+	ns := tenantNamespace(t, old.Name, nil)
+	create(t, admin, binding(ns, "old-admins", "ClusterRole", "admin", subject(rbacv1.UserKind, "mallory", "")))
+	if _, err := newEnforcer(admin).Enforce(ctx, revokeOnly(old)); err != nil {
+		t.Fatal(err)
+	}
+	kept := len(recordSecrets(t, ns))
+	if kept != 1 {
+		t.Fatalf("%d records, want 1", kept)
+	}
+
+	deleteNamespace(t, ns)
+	res, err := newEnforcer(admin).Release(ctx, old)
+	if err != nil {
+		t.Fatalf("release with the namespace gone: %v", err)
+	}
+	if len(res.Orphans) != 1 || !strings.Contains(res.Orphans[0], "namespace "+ns) || !strings.Contains(res.Orphans[0], "is gone") {
+		t.Errorf("orphans = %q, want the gone namespace %s reported", res.Orphans, ns)
+	}
+
+	// A new namespace of the same name, for a different account in good standing.
+	newcomer := newAccount(t)
+	create(t, admin, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{v1alpha1.LabelAccount: newcomer.Name}}})
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(newcomer)); err != nil {
+		t.Fatal(err)
+	}
+	if left := bindingsLeft(t, ns); len(left) != 0 {
+		t.Fatalf("the old account's bindings were recreated in someone else's namespace: %v", left)
+	}
+	// Same when the old account (or a namesake) is enforced again.
+	res, err = newEnforcer(admin).Enforce(ctx, reinstated(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := bindingsLeft(t, ns); len(left) != 0 {
+		t.Fatalf("bindings recreated in a replaced namespace: %v", left)
+	}
+	if len(res.Orphans) != 1 || !strings.Contains(res.Orphans[0], "is another one") {
+		t.Errorf("orphans = %q, want the replaced namespace reported", res.Orphans)
+	}
+	var all corev1.SecretList
+	if err := admin.List(ctx, &all, client.InNamespace(operatorNS), client.MatchingLabels{v1alpha1.LabelAccount: old.Name}); err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Items) != 1 {
+		t.Errorf("%d records of the old account, want its 1 record kept for a human", len(all.Items))
+	}
+}
+
+// Item 2: a RoleBinding held by a tenant's finalizer is really removed (not
+// left working while terminating), and a binding still terminating on
+// reinstatement is not taken for restored.
+func TestFinalizerHeldRoleBindingsAreRevokedAndRestored(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	rb := binding(ns, "sticky", "ClusterRole", "edit", subject(rbacv1.UserKind, "alice", ""))
+	rb.Finalizers = []string{"tenant.example/hold"}
+	create(t, admin, rb)
+	doomed := binding(ns, "doomed", "ClusterRole", "view", subject(rbacv1.UserKind, "bob", ""))
+	doomed.Finalizers = []string{"tenant.example/hold"}
+	create(t, admin, doomed)
+	if err := admin.Delete(ctx, doomed); err != nil { // terminating, still in effect
+		t.Fatal(err)
+	}
+
+	res, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireStatus(t, res, ns, []v1alpha1.EnforcementAction{v1alpha1.ActionRevokeAccess})
+	if left := bindingsLeft(t, ns); len(left) != 0 {
+		t.Fatalf("bindings left working while access is revoked: %v", left)
+	}
+
+	// While revoked, an admin recreates "sticky" with a finalizer and deletes
+	// it: it is terminating when reinstatement comes.
+	again := binding(ns, "sticky", "ClusterRole", "edit", subject(rbacv1.UserKind, "alice", ""))
+	again.Finalizers = []string{"admin.example/hold"}
+	create(t, admin, again)
+	if err := admin.Delete(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err == nil || !strings.Contains(err.Error(), "still being deleted") {
+		t.Fatalf("reinstating over a terminating binding: got %v, want it reported as still being deleted", err)
+	}
+	requireRecorded(t, ns, "doomed", "sticky")
+
+	cur := get(t, ns, "sticky", &rbacv1.RoleBinding{})
+	cur.Finalizers = nil
+	if err := admin.Update(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	got := get(t, ns, "sticky", &rbacv1.RoleBinding{})
+	if got.DeletionTimestamp != nil || got.Subjects[0].Name != "alice" {
+		t.Errorf("sticky after reinstatement: %+v", got)
+	}
+	if n := len(recordSecrets(t, ns)); n != 0 {
+		t.Errorf("%d records left after every binding is back", n)
+	}
+}
+
+// Item 3: bindings a tenant inflated with large annotations neither exceed
+// a record's size limit nor stop the other actions.
+func TestLargeRoleBindingsDoNotBlockTermination(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	filler := strings.Repeat("x", 200<<10)
+	for _, name := range []string{"big-1", "big-2", "big-3", "big-4", "big-5", "big-6"} {
+		rb := binding(ns, name, "ClusterRole", "view", subject(rbacv1.UserKind, name, ""))
+		rb.Annotations = map[string]string{"filler": filler}
+		create(t, admin, rb)
+	}
+	create(t, admin, deployment(ns, "web", 2))
+
+	res, err := newEnforcer(admin).Enforce(ctx, terminated(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireStatus(t, res, ns, allActions)
+	if left := bindingsLeft(t, ns); len(left) != 0 {
+		t.Errorf("bindings left: %v", left)
+	}
+	if r := get(t, ns, "web", &appsv1.Deployment{}).Spec.Replicas; r == nil || *r != 0 {
+		t.Errorf("web not scaled to zero: %v", r)
+	}
+	get(t, ns, QuotaName, &corev1.ResourceQuota{})
+	get(t, ns, NetworkPolicyName, &networkingv1.NetworkPolicy{})
+
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, ns, "big-6", &rbacv1.RoleBinding{}); got.Annotations["filler"] != filler {
+		t.Error("big-6 not restored exactly")
+	}
+}
+
+// Item 3: one action failing does not stop the others; the errors are
+// joined and what is in force is reported as it is.
+func TestOneFailingActionDoesNotStopTheOthers(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	errQuota := errors.New("injected quota failure")
+	c := interceptClient(t, interceptorFailingCreate(func(o client.Object) error {
+		if _, ok := o.(*corev1.ResourceQuota); ok {
+			return errQuota
+		}
+		return nil
+	}))
+	res, err := newEnforcer(c).Enforce(ctx, terminated(acct))
+	if !errors.Is(err, errQuota) {
+		t.Fatalf("got %v, want the quota failure", err)
+	}
+	requireStatus(t, res, ns, []v1alpha1.EnforcementAction{
+		v1alpha1.ActionFreezeChanges, v1alpha1.ActionRevokeAccess, v1alpha1.ActionScaleToZero, v1alpha1.ActionIsolateNetwork,
+	})
+	if r := get(t, ns, "web", &appsv1.Deployment{}).Spec.Replicas; *r != 0 {
+		t.Errorf("web at %d replicas: ScaleToZero did not run after the quota failed", *r)
+	}
+}
+
+// interceptorFailingCreate fails the creates for which fail returns an error.
+func interceptorFailingCreate(fail func(client.Object) error) interceptor.Funcs {
+	return interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.CreateOption) error {
+			if err := fail(o); err != nil {
+				return err
+			}
+			return c.Create(ctx, o, opts...)
+		},
+	}
+}
