@@ -26,7 +26,6 @@ var roleBindingRecords = recordKind{
 	kind:  "RoleBinding",
 	short: "rb",
 	empty: func() client.Object { return &rbacv1.RoleBinding{} },
-	list:  func() client.ObjectList { return &rbacv1.RoleBindingList{} },
 	restorable: func(o client.Object) client.Object {
 		rb := o.DeepCopyObject().(*rbacv1.RoleBinding)
 		stripServerFields(rb)

@@ -13,14 +13,17 @@ import (
 // managedObject is an object whose presence is the action (the quota of
 // BlockNewWorkloads, the network policy of IsolateNetwork). Its fixed name
 // and managed-by label make it discoverable, and only an object carrying
-// the label is ever replaced or removed.
+// the label is ever replaced or removed. Someone else's object squatting on
+// the name (a tenant preparing to dodge the action) is recorded and set
+// aside while the action is in force, and restored exactly after.
 type managedObject struct {
-	action   v1alpha1.EnforcementAction
-	kind     string
-	name     string
-	empty    func() client.Object
-	desired  func(r *nsRun) client.Object
-	sameSpec func(cur, want client.Object) bool
+	action    v1alpha1.EnforcementAction
+	kind      string
+	name      string
+	empty     func() client.Object
+	desired   func(r *nsRun) client.Object
+	sameSpec  func(cur, want client.Object) bool
+	squatters recordKind
 }
 
 func managedLabels(r *nsRun) map[string]string {
@@ -60,11 +63,14 @@ func (e *Enforcer) ensure(ctx context.Context, r *nsRun, m managedObject) error 
 		return err
 	}
 	note := string(m.action)
-	if cur != nil {
-		if !isManaged(cur) {
-			return fmt.Errorf("%s %s exists but was not created by the operator; rename or remove it so %s can be put in force",
-				m.kind, m.name, m.action)
+	if cur != nil && !isManaged(cur) {
+		if err := e.setAsideSquatter(ctx, r, m, cur); err != nil {
+			return err
 		}
+		note += fmt.Sprintf(" (set aside a %s of the same name that the operator did not create; it is restored when %s is lifted)", m.kind, m.action)
+		cur = nil
+	}
+	if cur != nil {
 		if m.sameSpec(cur, want) {
 			return nil
 		}
@@ -80,16 +86,46 @@ func (e *Enforcer) ensure(ctx context.Context, r *nsRun, m managedObject) error 
 	return nil
 }
 
-// remove deletes the object if the operator created it.
+// remove deletes the object if the operator created it, then restores a
+// squatter it had set aside.
 func (e *Enforcer) remove(ctx context.Context, r *nsRun, m managedObject) error {
 	cur, err := e.getManaged(ctx, r, m)
-	if err != nil || cur == nil || !isManaged(cur) {
+	if err != nil {
 		return err
 	}
-	if err := e.deleteExact(ctx, cur); err != nil {
-		return fmt.Errorf("removing %s %s: %w", m.kind, m.name, err)
+	if cur != nil && isManaged(cur) {
+		if err := e.deleteExact(ctx, cur); err != nil {
+			return fmt.Errorf("removing %s %s: %w", m.kind, m.name, err)
+		}
+		r.reversed = append(r.reversed, string(m.action))
 	}
-	r.reversed = append(r.reversed, string(m.action))
+	recs, err := e.readRecords(ctx, r, m.squatters)
+	if err != nil {
+		return err
+	}
+	squatter, ok := recs[m.name]
+	if !ok {
+		return nil
+	}
+	_, err = e.restoreRecorded(ctx, r, m.squatters, records{m.name: squatter}, func(string, client.Object) {
+		r.warn(ReasonRestoreConflict, "%s %s, set aside by %s, was not restored: another object of that name exists now", m.kind, m.name, m.action)
+	})
+	return err
+}
+
+// setAsideSquatter records and removes an object that is not the operator's
+// but has the name of the one an action needs.
+func (e *Enforcer) setAsideSquatter(ctx context.Context, r *nsRun, m managedObject, cur client.Object) error {
+	recs, err := e.readRecords(ctx, r, m.squatters)
+	if err != nil {
+		return err
+	}
+	if _, err := e.record(ctx, r, m.squatters, recs, cur); err != nil {
+		return err
+	}
+	if err := e.setAside(ctx, cur); err != nil {
+		return fmt.Errorf("setting aside the %s %s the operator did not create: %w", m.kind, m.name, err)
+	}
 	return nil
 }
 

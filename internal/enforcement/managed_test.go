@@ -2,11 +2,10 @@ package enforcement
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -15,7 +14,7 @@ import (
 
 // A quota someone loosened while restricted is replaced by the next
 // Enforce; an object of the same name the operator did not create is
-// neither adopted nor removed, and the namespace reports the error.
+// never adopted: it is set aside with a record and restored exactly.
 func TestManagedObjectsAreExactlyOurs(t *testing.T) {
 	ctx := context.Background()
 	acct := newAccount(t)
@@ -38,26 +37,35 @@ func TestManagedObjectsAreExactlyOurs(t *testing.T) {
 		t.Errorf("quota pods = %s after Enforce, want 0", p.String())
 	}
 
-	foreign := &networkingv1.NetworkPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: NetworkPolicyName, Namespace: ns},
-		Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
+	// A tenant's quota squatting on the operator's name (to keep
+	// BlockNewWorkloads out of force) is set aside, not adopted, and
+	// restored exactly once the action is lifted.
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	foreign := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: QuotaName, Namespace: ns, Labels: map[string]string{"team": "web"}},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1000")}},
 	}
 	create(t, admin, foreign)
-	isolate := block
-	isolate.Actions = []v1alpha1.EnforcementAction{v1alpha1.ActionIsolateNetwork}
-	res, err = newEnforcer(admin).Enforce(ctx, isolate)
-	if err == nil || !strings.Contains(err.Error(), "was not created by the operator") {
-		t.Fatalf("Enforce over a foreign NetworkPolicy: err %v", err)
+	res, err = newEnforcer(admin).Enforce(ctx, block)
+	if err != nil {
+		t.Fatal(err)
 	}
-	st := requireStatus(t, res, ns, nil) // the quota went (no longer wanted); isolation is not in force
-	if !strings.Contains(st.Message, "error:") {
-		t.Errorf("status message %q does not report the error", st.Message)
+	requireStatus(t, res, ns, block.Actions)
+	requireEvent(t, res, ns, ReasonAccessRestricted, "set aside a ResourceQuota of the same name")
+	q = get(t, ns, QuotaName, &corev1.ResourceQuota{})
+	if p := q.Spec.Hard[corev1.ResourcePods]; !isManaged(q) || !p.IsZero() {
+		t.Errorf("quota %s while blocked: managed %t, pods %s", QuotaName, isManaged(q), p.String())
 	}
 	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
 		t.Fatal(err)
 	}
-	got := get(t, ns, NetworkPolicyName, &networkingv1.NetworkPolicy{})
-	if got.UID != foreign.UID {
-		t.Error("a NetworkPolicy the operator did not create was removed or replaced")
+	got := get(t, ns, QuotaName, &corev1.ResourceQuota{})
+	if isManaged(got) || got.Labels["team"] != "web" || !equality.Semantic.DeepEqual(got.Spec, foreign.Spec) {
+		t.Errorf("the tenant's quota was not restored exactly: %+v", got)
+	}
+	if n := len(recordSecrets(t, ns)); n != 0 {
+		t.Errorf("%d records left", n)
 	}
 }

@@ -2,6 +2,9 @@ package enforcement
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -16,6 +19,11 @@ const NetworkPolicyName = "account-lifecycle-isolate"
 
 // IsolateNetwork: a NetworkPolicy selecting every pod with both policy
 // types and no rules, which denies all ingress and egress (DNS included).
+// NetworkPolicies are additive, so a tenant's own policy allowing traffic
+// would widen it: the namespace's other NetworkPolicies (except those
+// labelled accounts.lifecycle.dev/keep=true) are recorded and set aside
+// while isolated, like RoleBindings under RevokeAccess, and restored
+// exactly before the isolation is lifted.
 var networkObject = managedObject{
 	action: v1alpha1.ActionIsolateNetwork,
 	kind:   "NetworkPolicy",
@@ -33,16 +41,101 @@ var networkObject = managedObject{
 	sameSpec: func(cur, want client.Object) bool {
 		return equality.Semantic.DeepEqual(cur.(*networkingv1.NetworkPolicy).Spec, want.(*networkingv1.NetworkPolicy).Spec)
 	},
+	squatters: networkPolicyRecords,
+}
+
+var networkPolicyRecords = recordKind{
+	kind:  "NetworkPolicy",
+	short: "np",
+	empty: func() client.Object { return &networkingv1.NetworkPolicy{} },
+	restorable: func(o client.Object) client.Object {
+		np := o.DeepCopyObject().(*networkingv1.NetworkPolicy)
+		stripServerFields(np)
+		np.TypeMeta = metav1.TypeMeta{}
+		return np
+	},
+}
+
+// tenantPolicies are the NetworkPolicies that isolation sets aside.
+func (e *Enforcer) tenantPolicies(ctx context.Context, r *nsRun) ([]client.Object, error) {
+	var list networkingv1.NetworkPolicyList
+	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
+		return nil, fmt.Errorf("listing NetworkPolicies: %w", err)
+	}
+	var out []client.Object
+	for i := range list.Items {
+		np := &list.Items[i]
+		// One of our name, ours or a squatter, is ensure's business.
+		if np.Name == NetworkPolicyName || np.Labels[v1alpha1.LabelKeep] == "true" {
+			continue
+		}
+		out = append(out, np)
+	}
+	return out, nil
 }
 
 func (e *Enforcer) isolated(ctx context.Context, r *nsRun) (bool, error) {
-	return e.present(ctx, r, networkObject)
+	ours, err := e.present(ctx, r, networkObject)
+	if err != nil || !ours {
+		return false, err
+	}
+	others, err := e.tenantPolicies(ctx, r)
+	return len(others) == 0, err
 }
 
 func (e *Enforcer) isolate(ctx context.Context, r *nsRun) error {
-	return e.ensure(ctx, r, networkObject)
+	// Ours goes in first, so the namespace is never open in between.
+	if err := e.ensure(ctx, r, networkObject); err != nil {
+		return err
+	}
+	others, err := e.tenantPolicies(ctx, r)
+	if err != nil || len(others) == 0 {
+		return err
+	}
+	recs, err := e.readRecords(ctx, r, networkPolicyRecords)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	var removed []string
+	for _, np := range others {
+		// A newcomer under a recorded name (created while isolated by
+		// someone the freeze admits) is removed; the original is restored.
+		if _, err := e.record(ctx, r, networkPolicyRecords, recs, np); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := e.setAside(ctx, np); err != nil {
+			errs = append(errs, fmt.Errorf("setting aside NetworkPolicy %s: %w", np.GetName(), err))
+			continue
+		}
+		removed = append(removed, np.GetName())
+	}
+	if len(removed) > 0 {
+		r.put = append(r.put, fmt.Sprintf("%s (set aside the tenant's NetworkPolicies %s, which would widen it; recorded in Secrets in %s)",
+			v1alpha1.ActionIsolateNetwork, strings.Join(removed, ", "), e.OperatorNamespace))
+	}
+	return errors.Join(errs...)
 }
 
+// removeIsolation restores the tenant's policies first, then lifts ours
+// (restoring a policy that had its name): the namespace is never open
+// wider than the tenant had it.
 func (e *Enforcer) removeIsolation(ctx context.Context, r *nsRun) error {
+	recs, err := e.readRecords(ctx, r, networkPolicyRecords)
+	if err != nil {
+		return err
+	}
+	delete(recs, NetworkPolicyName) // remove's business
+	if len(recs) > 0 {
+		created, err := e.restoreRecorded(ctx, r, networkPolicyRecords, recs, func(name string, _ client.Object) {
+			r.warn(ReasonRestoreConflict,
+				"NetworkPolicy %s was created by someone else while the network was isolated and was left as they made it; the recorded policy was not restored", name)
+		})
+		if err != nil {
+			return err
+		}
+		r.reversed = append(r.reversed, fmt.Sprintf("restored %d NetworkPolicies set aside by %s", created, v1alpha1.ActionIsolateNetwork))
+	}
 	return e.remove(ctx, r, networkObject)
 }

@@ -33,6 +33,17 @@ var quotaObject = managedObject{
 	sameSpec: func(cur, want client.Object) bool {
 		return equality.Semantic.DeepEqual(cur.(*corev1.ResourceQuota).Spec, want.(*corev1.ResourceQuota).Spec)
 	},
+	squatters: recordKind{
+		kind:  "ResourceQuota",
+		short: "rq",
+		empty: func() client.Object { return &corev1.ResourceQuota{} },
+		restorable: func(o client.Object) client.Object {
+			q := o.DeepCopyObject().(*corev1.ResourceQuota)
+			stripServerFields(q)
+			q.TypeMeta, q.Status = metav1.TypeMeta{}, corev1.ResourceQuotaStatus{}
+			return q
+		},
+	},
 }
 
 func (e *Enforcer) quotaInForce(ctx context.Context, r *nsRun) (bool, error) {

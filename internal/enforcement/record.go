@@ -62,7 +62,6 @@ type recordKind struct {
 	kind  string
 	short string
 	empty func() client.Object
-	list  func() client.ObjectList
 	// restorable clears what restore cannot or must not reproduce (identity,
 	// versions, status, finalizers), leaving what it recreates and compares.
 	restorable func(client.Object) client.Object

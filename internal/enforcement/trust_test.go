@@ -241,3 +241,71 @@ func interceptorFailingCreate(fail func(client.Object) error) interceptor.Funcs 
 		},
 	}
 }
+
+// Item 4: a tenant's own NetworkPolicies (an allow-all, one squatting on
+// the operator's policy name) cannot widen IsolateNetwork: they are set
+// aside while isolated and restored exactly afterwards; one labelled keep
+// stays.
+func TestTenantNetworkPoliciesCannotWidenIsolation(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	allowAll := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "allow-all", Namespace: ns, Labels: map[string]string{"team": "web"}},
+		Spec: networkingv1.NetworkPolicySpec{
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+			Egress:      []networkingv1.NetworkPolicyEgressRule{{}},
+		},
+	}
+	allowAll.Finalizers = []string{"tenant.example/hold"}
+	squatter := allowAll.DeepCopy()
+	squatter.Name, squatter.Finalizers = NetworkPolicyName, nil
+	platform := allowAll.DeepCopy()
+	platform.Name, platform.Finalizers = "platform-dns", nil
+	platform.Labels = map[string]string{v1alpha1.LabelKeep: "true"}
+	create(t, admin, allowAll, squatter, platform)
+	before := snapshot(t, ns)
+	isolate := Request{Account: acct, Phase: v1alpha1.PhaseTerminated, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionIsolateNetwork}}
+
+	res, err := newEnforcer(admin).Enforce(ctx, isolate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireStatus(t, res, ns, isolate.Actions)
+	var list networkingv1.NetworkPolicyList
+	if err := admin.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, np := range list.Items {
+		names = append(names, np.Name)
+		if np.Name == NetworkPolicyName && (!isManaged(&np) || len(np.Spec.Ingress)+len(np.Spec.Egress) != 0) {
+			t.Errorf("%s is not the operator's deny-all: %+v", np.Name, np.Spec)
+		}
+	}
+	if strings.Join(names, ",") != NetworkPolicyName+",platform-dns" {
+		t.Fatalf("NetworkPolicies while isolated: %v, want only the deny-all and the kept one", names)
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, isolate); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	// Recreated policies have a new identity, and the tenant's finalizer was
+	// removed to set its policy aside.
+	forgetIdentity := func(w world) world {
+		for _, o := range w {
+			if _, ok := o.(*networkingv1.NetworkPolicy); ok {
+				o.SetUID("")
+				o.SetCreationTimestamp(metav1.Time{})
+				o.SetFinalizers(nil)
+			}
+		}
+		return w
+	}
+	after := forgetIdentity(snapshot(t, ns))
+	before = forgetIdentity(before)
+	requireSameWorld(t, withPhase(before, ns, "Good"), after)
+}
