@@ -22,17 +22,7 @@ import (
 // then drops the records, so a crash at any point leaves a state the next
 // call finishes.
 
-var roleBindingRecords = recordKind{
-	kind:  "RoleBinding",
-	short: "rb",
-	empty: func() client.Object { return &rbacv1.RoleBinding{} },
-	restorable: func(o client.Object) client.Object {
-		rb := o.DeepCopyObject().(*rbacv1.RoleBinding)
-		stripServerFields(rb)
-		rb.TypeMeta = metav1.TypeMeta{}
-		return rb
-	},
-}
+var roleBindingRecords = newRecordKind[rbacv1.RoleBinding]("RoleBinding", "rb", nil)
 
 func (e *Enforcer) listBindings(ctx context.Context, r *nsRun) ([]rbacv1.RoleBinding, error) {
 	var list rbacv1.RoleBindingList

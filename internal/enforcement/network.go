@@ -44,17 +44,7 @@ var networkObject = managedObject{
 	squatters: networkPolicyRecords,
 }
 
-var networkPolicyRecords = recordKind{
-	kind:  "NetworkPolicy",
-	short: "np",
-	empty: func() client.Object { return &networkingv1.NetworkPolicy{} },
-	restorable: func(o client.Object) client.Object {
-		np := o.DeepCopyObject().(*networkingv1.NetworkPolicy)
-		stripServerFields(np)
-		np.TypeMeta = metav1.TypeMeta{}
-		return np
-	},
-}
+var networkPolicyRecords = newRecordKind[networkingv1.NetworkPolicy]("NetworkPolicy", "np", nil)
 
 // tenantPolicies are the NetworkPolicies that isolation sets aside.
 func (e *Enforcer) tenantPolicies(ctx context.Context, r *nsRun) ([]client.Object, error) {

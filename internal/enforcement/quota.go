@@ -33,17 +33,9 @@ var quotaObject = managedObject{
 	sameSpec: func(cur, want client.Object) bool {
 		return equality.Semantic.DeepEqual(cur.(*corev1.ResourceQuota).Spec, want.(*corev1.ResourceQuota).Spec)
 	},
-	squatters: recordKind{
-		kind:  "ResourceQuota",
-		short: "rq",
-		empty: func() client.Object { return &corev1.ResourceQuota{} },
-		restorable: func(o client.Object) client.Object {
-			q := o.DeepCopyObject().(*corev1.ResourceQuota)
-			stripServerFields(q)
-			q.TypeMeta, q.Status = metav1.TypeMeta{}, corev1.ResourceQuotaStatus{}
-			return q
-		},
-	},
+	squatters: newRecordKind[corev1.ResourceQuota]("ResourceQuota", "rq", func(q *corev1.ResourceQuota) {
+		q.Status = corev1.ResourceQuotaStatus{}
+	}),
 }
 
 func (e *Enforcer) quotaInForce(ctx context.Context, r *nsRun) (bool, error) {

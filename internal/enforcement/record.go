@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -65,6 +66,27 @@ type recordKind struct {
 	// restorable clears what restore cannot or must not reproduce (identity,
 	// versions, status, finalizers), leaving what it recreates and compares.
 	restorable func(client.Object) client.Object
+}
+
+// newRecordKind is the recordKind of T, whose restorable form is T without
+// server fields, type meta or whatever clear removes (status, say).
+func newRecordKind[T any, P interface {
+	*T
+	client.Object
+}](kind, short string, clear func(P)) recordKind {
+	return recordKind{
+		kind: kind, short: short,
+		empty: func() client.Object { return P(new(T)) },
+		restorable: func(o client.Object) client.Object {
+			c := o.DeepCopyObject().(P)
+			stripServerFields(c)
+			c.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+			if clear != nil {
+				clear(c)
+			}
+			return c
+		},
+	}
 }
 
 // RecordName is the name of the record Secret of object `name` of a kind
