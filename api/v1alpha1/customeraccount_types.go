@@ -168,6 +168,25 @@ type Decision struct {
 	Note string `json:"note,omitempty"`
 }
 
+// ApprovalObservation records when the operator first saw a termination
+// approval, and in which phase the account was then.
+type ApprovalObservation struct {
+	// by is the approval's by, identifying the approval seen.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is the approval's at, identifying the approval seen.
+	// +required
+	At metav1.Time `json:"at"`
+	// seenAt is when the operator first saw the approval.
+	// +required
+	SeenAt metav1.Time `json:"seenAt"`
+	// phase is the account's phase when the approval was first seen.
+	// +required
+	Phase AccountPhase `json:"phase"`
+}
+
 // Reinstatement lifts a termination. Incidents before `at` stop counting.
 type Reinstatement struct {
 	// by names who reinstated the account.
@@ -217,8 +236,9 @@ type CustomerAccountSpec struct {
 	// +optional
 	Hold *Hold `json:"hold,omitempty"`
 	// terminationApproval is the human decision to terminate. It only counts
-	// if given on or after the moment the account entered its current
-	// FinalNotice.
+	// if dated on or after the moment the account entered its current
+	// FinalNotice and first seen by the operator during it: an approval
+	// written in advance never counts.
 	// +optional
 	TerminationApproval *Decision `json:"terminationApproval,omitempty"`
 	// reinstatement lifts Terminated; incidents that occurred before
@@ -350,6 +370,13 @@ type CustomerAccountStatus struct {
 	// nextEvaluation is the next moment the outcome can change with no edit.
 	// +optional
 	NextEvaluation *metav1.Time `json:"nextEvaluation,omitempty"`
+	// approvalObservation records when the operator first saw the current
+	// spec.terminationApproval and the account's phase then. An approval
+	// counts only if first seen during the current FinalNotice, so one
+	// written in advance (even dated in the future) cannot stand in for the
+	// human decision.
+	// +optional
+	ApprovalObservation *ApprovalObservation `json:"approvalObservation,omitempty"`
 	// namespaces reports enforcement on each tenant namespace.
 	// +optional
 	// +listType=map

@@ -54,6 +54,10 @@ func approvalRecorded(in gateInput) (string, string, bool) {
 	case a == nil:
 		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("no termination approval is recorded; one dated on or after %s, when this FinalNotice began, is needed",
 			fmtTime(in.st.since)), true
+	case !approvalSeenInNotice(in.f.approval, in.st.since):
+		o := in.f.approval
+		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s was first seen at %s while the account was %s, before this FinalNotice began at %s, so it does not count: an approval must be given during the notice; a new approval is needed",
+			a.By, fmtTime(o.SeenAt.Time), o.Phase, fmtTime(in.st.since)), true
 	case a.At.Time.Before(in.st.since):
 		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s at %s was given before this FinalNotice began at %s, so it does not count; a new approval is needed",
 			a.By, fmtTime(a.At.Time), fmtTime(in.st.since)), true

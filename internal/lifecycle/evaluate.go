@@ -50,6 +50,11 @@ type Decision struct {
 	NextEvaluation *time.Time
 	// Explanation says why this phase, what happens next and when.
 	Explanation string
+	// ApprovalObservation is what status.approvalObservation should say:
+	// the recorded one while it is about the same approval, else the
+	// approval seen now, in the phase recorded before this evaluation; nil
+	// with no approval.
+	ApprovalObservation *v1alpha1.ApprovalObservation
 }
 
 // Transition is a phase change decided by Evaluate.
@@ -96,6 +101,7 @@ func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		}
 	}
 	f := newFacts(account, policy, now)
+	f.approval = observeApproval(account, st, now)
 	o := decide(f, account, st)
 	final, next := st, o.next
 	if o.transition != nil {
@@ -119,6 +125,8 @@ func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		PrimaryConcern: f.primaryConcern(),
 		Conditions:     conditions(f, account, final),
 		Explanation:    explain(f, account, final, next),
+
+		ApprovalObservation: f.approval,
 	}
 	for k := warned; k <= terminated; k++ {
 		if f.score >= f.rules.th[k] {
@@ -199,6 +207,27 @@ func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
 		f.offerRecovery(&m, st.phase)
 	}
 	return m
+}
+
+// observeApproval keeps the recorded observation of the termination
+// approval while it is about the same approval; a new approval is seen now,
+// in the phase recorded before this evaluation (so one seen in the very
+// evaluation that enters FinalNotice was written before it began).
+func observeApproval(account *v1alpha1.CustomerAccount, st state, now time.Time) *v1alpha1.ApprovalObservation {
+	a := account.Spec.TerminationApproval
+	if a == nil {
+		return nil
+	}
+	if o := account.Status.ApprovalObservation; o != nil && o.By == a.By && o.At.Equal(&a.At) {
+		return o.DeepCopy()
+	}
+	return &v1alpha1.ApprovalObservation{By: a.By, At: a.At, SeenAt: metav1.NewTime(now), Phase: st.phase.phase()}
+}
+
+// approvalSeenInNotice: the approval was first seen during the FinalNotice
+// that began at since.
+func approvalSeenInNotice(o *v1alpha1.ApprovalObservation, since time.Time) bool {
+	return o != nil && o.Phase == v1alpha1.PhaseFinalNotice && !o.SeenAt.Time.Before(since)
 }
 
 func heldAt(account *v1alpha1.CustomerAccount, now time.Time) bool {

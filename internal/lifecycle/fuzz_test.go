@@ -115,6 +115,13 @@ func (g *gen) account() *v1alpha1.CustomerAccount {
 	}
 	if g.intn(3) == 0 {
 		approval(g.moment())(a)
+		if g.intn(2) == 0 {
+			// Already seen, at some moment in some phase.
+			a.Status.ApprovalObservation = &v1alpha1.ApprovalObservation{
+				By: a.Spec.TerminationApproval.By, At: a.Spec.TerminationApproval.At,
+				SeenAt: metav1.NewTime(g.moment()), Phase: phases[1+g.intn(len(phases)-1)],
+			}
+		}
 	}
 	if g.intn(4) == 0 {
 		reinstatement(g.moment())(a)
@@ -200,8 +207,10 @@ func checkDecision(t *testing.T, account *v1alpha1.CustomerAccount, policy *v1al
 	}
 	if d.Phase == v1alpha1.PhaseTerminated && prev.phase != terminated {
 		// (a) only a full, approved FinalNotice ends in termination.
+		// The approval must also have been first seen during this FinalNotice.
 		a := account.Spec.TerminationApproval
-		approved := !r.requireApproval || a != nil && !a.At.Time.Before(prev.since) && !a.At.Time.After(now)
+		approved := !r.requireApproval || a != nil && !a.At.Time.Before(prev.since) && !a.At.Time.After(now) &&
+			d.ApprovalObservation != nil && d.ApprovalObservation.Phase == v1alpha1.PhaseFinalNotice && !d.ApprovalObservation.SeenAt.Time.Before(prev.since)
 		if prev.phase != finalNotice || now.Sub(prev.since) < r.notice || !approved || heldAt(account, now) || int64(d.Score) < r.th[terminated] {
 			t.Fatalf("(a) terminated from %s since %s at %s (notice %s, approved %v, score %d): %s",
 				prev.phase.phase(), fmtTime(prev.since), fmtTime(now), r.notice, approved, d.Score, d.Transition.Message)
@@ -287,5 +296,6 @@ func withState(account *v1alpha1.CustomerAccount, d Decision) *v1alpha1.Customer
 	a.Status.Phase = d.Phase
 	since := metav1.NewTime(d.PhaseSince)
 	a.Status.PhaseSince = &since
+	a.Status.ApprovalObservation = d.ApprovalObservation
 	return a
 }

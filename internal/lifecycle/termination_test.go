@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
@@ -57,6 +58,31 @@ func TestEvaluateTermination(t *testing.T) {
 		{
 			name:    "approval dated now counts",
 			account: fn(approval(at(100 * day))),
+			now:     at(100 * day),
+			want:    want{phase: v1alpha1.PhaseTerminated, since: at(100 * day), from: v1alpha1.PhaseFinalNotice, reason: ReasonTerminated, score: 9, next: at(165 * day)},
+		},
+		{
+			name:    "approval first seen while Warned (written in advance, dated in the future) does not count",
+			account: fn(approval(at(85*day)), seen(at(70*day), v1alpha1.PhaseWarned)),
+			now:     at(100 * day),
+			want: want{phase: v1alpha1.PhaseFinalNotice, since: since, score: 9, next: at(165 * day), pending: v1alpha1.ReasonAwaitingApproval,
+				tpMsg: []string{"first seen at " + fmtTime(at(70*day)) + " while the account was Warned", "a new approval is needed"}},
+		},
+		{
+			name:    "approval first seen during the previous FinalNotice does not count",
+			account: fn(approval(since), seen(since.Add(-1), v1alpha1.PhaseFinalNotice)),
+			now:     at(100 * day),
+			want:    want{phase: v1alpha1.PhaseFinalNotice, since: since, score: 9, next: at(165 * day), pending: v1alpha1.ReasonAwaitingApproval},
+		},
+		{
+			name:    "approval first seen during this FinalNotice counts",
+			account: fn(approval(at(82*day)), seen(at(82*day), v1alpha1.PhaseFinalNotice)),
+			now:     at(100 * day),
+			want:    want{phase: v1alpha1.PhaseTerminated, since: at(100 * day), from: v1alpha1.PhaseFinalNotice, reason: ReasonTerminated, score: 9, next: at(165 * day)},
+		},
+		{
+			name:    "an observation of another approval is replaced: the new one is seen now",
+			account: fn(approval(at(82*day)), seen(at(70*day), v1alpha1.PhaseWarned), func(a *v1alpha1.CustomerAccount) { a.Status.ApprovalObservation.By = "someone-else" }),
 			now:     at(100 * day),
 			want:    want{phase: v1alpha1.PhaseTerminated, since: at(100 * day), from: v1alpha1.PhaseFinalNotice, reason: ReasonTerminated, score: 9, next: at(165 * day)},
 		},
@@ -195,4 +221,44 @@ func TestEvaluateTerminatedAndReinstated(t *testing.T) {
 			want:    want{phase: v1alpha1.PhaseTerminated, since: since, score: 9, next: at(120 * day), explain: []string{"lifts it then"}},
 		},
 	})
+}
+
+// seen records that the account's approval was first seen at `when` in phase.
+func seen(when time.Time, phase v1alpha1.AccountPhase) accOpt {
+	return func(a *v1alpha1.CustomerAccount) {
+		ap := a.Spec.TerminationApproval
+		a.Status.ApprovalObservation = &v1alpha1.ApprovalObservation{By: ap.By, At: ap.At, SeenAt: mt(when), Phase: phase}
+	}
+}
+
+// Issue Trust, item 6: an approval written while the account was Good, dated
+// in the future, is seen then and never stands in for the human decision
+// when a FinalNotice later runs its course.
+func TestApprovalWrittenInAdvanceNeverCounts(t *testing.T) {
+	policy := pol()
+	a := acct(v1alpha1.PhaseGood, at(0), approval(at(60*day)))
+	d := Evaluate(a, policy, at(10*day))
+	if o := d.ApprovalObservation; o == nil || o.Phase != v1alpha1.PhaseGood || !o.SeenAt.Time.Equal(at(10*day)) {
+		t.Fatalf("observation %+v, want seen at day 10 while Good", o)
+	}
+	a = withState(a, d)
+	// The score reaches termination: Good -> FinalNotice in one evaluation.
+	incidents(minors("m", 9, at(20*day))...)(a)
+	d = Evaluate(a, policy, at(20*day))
+	if d.Phase != v1alpha1.PhaseFinalNotice {
+		t.Fatalf("phase %s, want FinalNotice", d.Phase)
+	}
+	a = withState(a, d)
+	for _, now := range []time.Time{at(60 * day), at(70 * day)} {
+		d = Evaluate(a, policy, now)
+		if d.Phase != v1alpha1.PhaseFinalNotice || d.Conditions[0].Reason != v1alpha1.ReasonAwaitingApproval {
+			t.Fatalf("at %s: phase %s, pending %s: %s", fmtTime(now), d.Phase, d.Conditions[0].Reason, d.Conditions[0].Message)
+		}
+		a = withState(a, d)
+	}
+	// A fresh approval during the notice counts.
+	approval(at(71 * day))(a)
+	if d = Evaluate(a, policy, at(71*day)); d.Phase != v1alpha1.PhaseTerminated {
+		t.Fatalf("with an approval given during the notice: phase %s (%s)", d.Phase, d.Conditions[0].Message)
+	}
 }

@@ -74,6 +74,9 @@ type facts struct {
 	dropped    [4]bool
 
 	scoreChange moment // next time the counted set changes
+
+	// approval is when the termination approval was first seen (nil: none).
+	approval *v1alpha1.ApprovalObservation
 }
 
 // newFacts reads the ledger once. For the recovery rule it builds the score
