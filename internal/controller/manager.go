@@ -81,6 +81,7 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 func UncachedObjects() []client.Object {
 	return []client.Object{
 		&corev1.Secret{}, &rbacv1.RoleBinding{}, &corev1.ResourceQuota{}, &networkingv1.NetworkPolicy{},
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &batchv1.CronJob{}, &batchv1.Job{},
+		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &appsv1.DaemonSet{}, &corev1.ReplicationController{},
+		&corev1.Pod{}, &batchv1.CronJob{}, &batchv1.Job{},
 	}
 }

@@ -2,7 +2,6 @@ package enforcement
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -49,14 +48,14 @@ func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
 	if err != nil {
 		return err
 	}
-	var remove []*rbacv1.RoleBinding
+	var remove []client.Object
 	for i := range bindings {
 		rb := &bindings[i]
 		if rb.Labels[v1alpha1.LabelKeep] == "true" {
 			continue
 		}
-		// A binding already being deleted is not revoked: a finalizer (a
-		// tenant's, say) keeps it working until the finalizer goes.
+		// A binding already being deleted is revoked all the same: a
+		// finalizer (a tenant's, say) would keep it working meanwhile.
 		ok, err := e.canRecreate(ctx, rb)
 		if err != nil {
 			return err
@@ -74,40 +73,23 @@ func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
 	if len(remove) == 0 {
 		return nil
 	}
-	recs, err := e.readRecords(ctx, r, roleBindingRecords)
+	// One binding that cannot be recorded or removed (too large, say) does
+	// not hold back the others; every failure is reported, joined.
+	removed, newcomers, err := e.setAsideEach(ctx, r, roleBindingRecords, remove)
 	if err != nil {
-		return err
+		r.warnPersistent(ReasonRevokeIncomplete, "%s", err.Error())
 	}
-	// One binding that cannot be recorded or removed does not hold back the
-	// others; every failure is reported, joined.
-	var errs []error
-	var removed []string
-	for _, rb := range remove {
-		// The record is written before the binding is deleted.
-		newcomer, err := e.record(ctx, r, roleBindingRecords, recs, rb)
-		if err != nil {
-			r.warnPersistent(ReasonRevokeIncomplete, "%s", err.Error())
-			errs = append(errs, err)
-			continue
-		}
-		if newcomer {
-			r.warn(ReasonRecreatedWhileRevoked,
-				"RoleBinding %s was created again while access was revoked (%s) and was removed; the binding recorded before will be restored",
-				rb.Name, describe(rb.Subjects, rb.RoleRef))
-		}
-		// Preconditions: a binding changed since it was recorded is not
-		// deleted; the next call records its new form first.
-		if err := e.setAside(ctx, rb); err != nil {
-			errs = append(errs, fmt.Errorf("removing RoleBinding %s: %w", rb.Name, err))
-			continue
-		}
-		removed = append(removed, rb.Name)
+	for _, o := range newcomers {
+		rb := o.(*rbacv1.RoleBinding)
+		r.warn(ReasonRecreatedWhileRevoked,
+			"RoleBinding %s was created again while access was revoked (%s) and was removed; the binding recorded before will be restored",
+			rb.Name, describe(rb.Subjects, rb.RoleRef))
 	}
 	if len(removed) > 0 {
 		r.put = append(r.put, fmt.Sprintf("%s (removed %d RoleBindings: %s; recorded in Secrets in %s)",
 			v1alpha1.ActionRevokeAccess, len(removed), strings.Join(removed, ", "), e.OperatorNamespace))
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // canRecreate asks the API server, with a dry-run create, whether the

@@ -209,25 +209,11 @@ func requireConsistentWorkloads(t *testing.T, ns string, before world) int {
 
 func kindOf(o client.Object) workloadKind {
 	for _, k := range workloadKinds {
-		if k.kind == kindName(o) {
+		if k.kind == kindOfObject(o) {
 			return k
 		}
 	}
 	panic("no kind for " + o.GetName())
-}
-
-func kindName(o client.Object) string {
-	switch o.(type) {
-	case *appsv1.Deployment:
-		return "Deployment"
-	case *appsv1.StatefulSet:
-		return "StatefulSet"
-	case *appsv1.ReplicaSet:
-		return "ReplicaSet"
-	case *batchv1.CronJob:
-		return "CronJob"
-	}
-	return "Job"
 }
 
 // A record that cannot be read is never overwritten or dropped.

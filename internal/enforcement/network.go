@@ -2,7 +2,6 @@ package enforcement
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -82,30 +81,14 @@ func (e *Enforcer) isolate(ctx context.Context, r *nsRun) error {
 	if err != nil || len(others) == 0 {
 		return err
 	}
-	recs, err := e.readRecords(ctx, r, networkPolicyRecords)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	var removed []string
-	for _, np := range others {
-		// A newcomer under a recorded name (created while isolated by
-		// someone the freeze admits) is removed; the original is restored.
-		if _, err := e.record(ctx, r, networkPolicyRecords, recs, np); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := e.setAside(ctx, np); err != nil {
-			errs = append(errs, fmt.Errorf("setting aside NetworkPolicy %s: %w", np.GetName(), err))
-			continue
-		}
-		removed = append(removed, np.GetName())
-	}
+	// A newcomer under a recorded name (created while isolated by someone
+	// the freeze admits) is removed; the original is restored.
+	removed, _, err := e.setAsideEach(ctx, r, networkPolicyRecords, others)
 	if len(removed) > 0 {
 		r.put = append(r.put, fmt.Sprintf("%s (set aside the tenant's NetworkPolicies %s, which would widen it; recorded in Secrets in %s)",
 			v1alpha1.ActionIsolateNetwork, strings.Join(removed, ", "), e.OperatorNamespace))
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // removeIsolation restores the tenant's policies first, then lifts ours

@@ -235,6 +235,36 @@ func (e *Enforcer) setAside(ctx context.Context, obj client.Object) error {
 	return e.deleteExact(ctx, obj)
 }
 
+// setAsideEach records and removes each object (record first); one that
+// fails does not hold back the others. It returns the names removed and
+// the newcomers: objects created under a recorded name while set aside,
+// removed without displacing the original's record.
+func (e *Enforcer) setAsideEach(ctx context.Context, r *nsRun, k recordKind, objs []client.Object) (removed []string, newcomers []client.Object, err error) {
+	recs, err := e.readRecords(ctx, r, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	var errs []error
+	for _, o := range objs {
+		newcomer, err := e.record(ctx, r, k, recs, o)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if newcomer {
+			newcomers = append(newcomers, o)
+		}
+		// Preconditions: an object changed since it was recorded is not
+		// deleted; the next call records its new form first.
+		if err := e.setAside(ctx, o); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s %s: %w", k.kind, o.GetName(), err))
+			continue
+		}
+		removed = append(removed, o.GetName())
+	}
+	return removed, newcomers, errors.Join(errs...)
+}
+
 // restoreRecorded recreates every recorded object of the kind that is not
 // back yet, then drops the records once all of them are. It returns how
 // many it recreated.

@@ -2,7 +2,9 @@ package enforcement
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,16 +12,22 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// ScaleToZero: Deployments, StatefulSets and owner-less ReplicaSets to 0
-// replicas; CronJobs and Jobs suspended. The prior value is recorded in an
-// annotation in the same write that changes it, so no crash can separate
-// the change from its record. It is in force while any annotation exists.
+// ScaleToZero: Deployments, StatefulSets, ReplicationControllers and
+// ReplicaSets not run by an existing Deployment to 0 replicas; CronJobs and
+// Jobs suspended; DaemonSets held off every node by a node selector no node
+// matches; and every other Pod (no controller, or one that is not a
+// workload above) recorded and deleted (pods.go). The prior value is
+// recorded in an annotation in the same write that changes it, so no crash
+// can separate the change from its record. It is in force while any
+// annotation or pod record exists.
 const (
 	// AnnotationPriorReplicas holds spec.replicas from before ScaleToZero
 	// ("unset" when it was not set).
@@ -27,7 +35,13 @@ const (
 	// AnnotationPriorSuspend holds spec.suspend from before ScaleToZero
 	// ("unset" when it was not set).
 	AnnotationPriorSuspend = "accounts.lifecycle.dev/prior-suspend"
-	unset                  = "unset"
+	// AnnotationPriorNodeSelector holds a DaemonSet's pod template
+	// nodeSelector from before ScaleToZero, as JSON ("unset" when empty).
+	AnnotationPriorNodeSelector = "accounts.lifecycle.dev/prior-node-selector"
+	// LabelScaledToZero is the node label a held DaemonSet's pods require;
+	// no node carries it, so they run nowhere.
+	LabelScaledToZero = "accounts.lifecycle.dev/scaled-to-zero"
+	unset             = "unset"
 )
 
 // workloadKind adapts one workload type: the value ScaleToZero holds it at,
@@ -37,46 +51,86 @@ type workloadKind struct {
 	annotation string
 	held       string
 	list       func(ctx context.Context, c client.Client, ns string) ([]client.Object, error)
-	skip       func(client.Object) bool
-	value      func(client.Object) string
-	set        func(client.Object, string) error
+	// skip: left alone because something else stops it (w holds every
+	// workload of the namespace, by UID).
+	skip  func(o client.Object, w workloads) bool
+	value func(client.Object) string
+	set   func(client.Object, string) error
 }
 
 var workloadKinds = []workloadKind{
 	replicaKind("Deployment", &appsv1.DeploymentList{}, nil),
 	replicaKind("StatefulSet", &appsv1.StatefulSetList{}, nil),
-	// ReplicaSets of a Deployment follow the Deployment.
-	replicaKind("ReplicaSet", &appsv1.ReplicaSetList{}, func(o client.Object) bool { return len(o.GetOwnerReferences()) > 0 }),
+	// A ReplicaSet run by an existing Deployment follows the Deployment; an
+	// owner reference to anything else (a ConfigMap, a Deployment that is
+	// gone) does not keep it running.
+	replicaKind("ReplicaSet", &appsv1.ReplicaSetList{}, func(o client.Object, w workloads) bool { return w.controlledBy(o, "Deployment") }),
+	replicaKind("ReplicationController", &corev1.ReplicationControllerList{}, nil),
+	daemonSetKind,
 	suspendKind("CronJob", &batchv1.CronJobList{}, nil),
-	// A finished Job has nothing left to suspend.
-	suspendKind("Job", &batchv1.JobList{}, func(o client.Object) bool { return jobFinished(o.(*batchv1.Job)) }),
+	// A finished Job has nothing left to suspend; one run by an existing
+	// CronJob is suspended itself all the same, since suspending the
+	// CronJob does not stop a Job already started.
+	suspendKind("Job", &batchv1.JobList{}, func(o client.Object, _ workloads) bool { return jobFinished(o.(*batchv1.Job)) }),
 }
 
-func (e *Enforcer) scaledDown(ctx context.Context, r *nsRun) (bool, error) {
+// workloads are the namespace's workload objects, by UID.
+type workloads map[types.UID]client.Object
+
+// controlledBy: o's controller is one of these workloads of the given kind.
+func (w workloads) controlledBy(o client.Object, kinds ...string) bool {
+	ref := metav1.GetControllerOf(o)
+	if ref == nil {
+		return false
+	}
+	owner, ok := w[ref.UID]
+	return ok && owner.GetName() == ref.Name && slices.Contains(kinds, ref.Kind) && kindOfObject(owner) == ref.Kind
+}
+
+// listWorkloads lists every workload kind of the namespace once.
+func (e *Enforcer) listWorkloads(ctx context.Context, r *nsRun) (map[string][]client.Object, workloads, error) {
+	byKind := map[string][]client.Object{}
+	all := workloads{}
 	for _, k := range workloadKinds {
 		objs, err := k.list(ctx, e.Client, r.ns.Name)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
+		byKind[k.kind] = objs
 		for _, o := range objs {
+			all[o.GetUID()] = o
+		}
+	}
+	return byKind, all, nil
+}
+
+func (e *Enforcer) scaledDown(ctx context.Context, r *nsRun) (bool, error) {
+	byKind, _, err := e.listWorkloads(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range workloadKinds {
+		for _, o := range byKind[k.kind] {
 			if _, ok := o.GetAnnotations()[k.annotation]; ok {
 				return true, nil
 			}
 		}
 	}
-	return false, nil
+	recs, err := e.readRecords(ctx, r, podRecords)
+	return len(recs) > 0, err
 }
 
 func (e *Enforcer) scaleDown(ctx context.Context, r *nsRun) error {
+	byKind, all, err := e.listWorkloads(ctx, r)
+	if err != nil {
+		return err
+	}
 	var held []string
+	var errs []error
 	for _, k := range workloadKinds {
-		objs, err := k.list(ctx, e.Client, r.ns.Name)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
+		for _, o := range byKind[k.kind] {
 			_, recorded := o.GetAnnotations()[k.annotation]
-			if k.skip != nil && k.skip(o) && !recorded {
+			if k.skip != nil && k.skip(o, all) && !recorded {
 				continue
 			}
 			cur := k.value(o)
@@ -93,25 +147,32 @@ func (e *Enforcer) scaleDown(ctx context.Context, r *nsRun) error {
 				return err
 			}
 			if err := e.patchExact(ctx, o, changed); err != nil {
-				return fmt.Errorf("holding %s %s at %s: %w", k.kind, o.GetName(), k.held, err)
+				errs = append(errs, fmt.Errorf("holding %s %s at %s: %w", k.kind, o.GetName(), k.held, err))
+				continue
 			}
 			held = append(held, k.kind+" "+o.GetName())
 		}
 	}
-	if len(held) > 0 {
-		r.put = append(r.put, fmt.Sprintf("%s (scaled to zero or suspended: %s)", v1alpha1.ActionScaleToZero, strings.Join(held, ", ")))
+	deleted, err := e.stopPods(ctx, r, all)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	return nil
+	held = append(held, deleted...)
+	if len(held) > 0 {
+		r.put = append(r.put, fmt.Sprintf("%s (scaled to zero, suspended or stopped: %s)", v1alpha1.ActionScaleToZero, strings.Join(held, ", ")))
+	}
+	return errors.Join(errs...)
 }
 
 func (e *Enforcer) scaleBack(ctx context.Context, r *nsRun) error {
+	byKind, _, err := e.listWorkloads(ctx, r)
+	if err != nil {
+		return err
+	}
 	var restored []string
+	var errs []error
 	for _, k := range workloadKinds {
-		objs, err := k.list(ctx, e.Client, r.ns.Name)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
+		for _, o := range byKind[k.kind] {
 			prior, recorded := o.GetAnnotations()[k.annotation]
 			if !recorded {
 				continue
@@ -132,9 +193,17 @@ func (e *Enforcer) scaleBack(ctx context.Context, r *nsRun) error {
 				restored = append(restored, k.kind+" "+o.GetName())
 			}
 			if err := e.patchExact(ctx, o, changed); err != nil {
-				return fmt.Errorf("restoring %s %s: %w", k.kind, o.GetName(), err)
+				errs = append(errs, fmt.Errorf("restoring %s %s: %w", k.kind, o.GetName(), err))
 			}
 		}
+	}
+	recreated, err := e.restorePods(ctx, r)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	restored = append(restored, recreated...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	if len(restored) > 0 {
 		r.reversed = append(r.reversed, fmt.Sprintf("%s (restored: %s)", v1alpha1.ActionScaleToZero, strings.Join(restored, ", ")))
@@ -162,7 +231,7 @@ func removeAnnotation(o client.Object, k string) {
 	o.SetAnnotations(a)
 }
 
-func replicaKind(kind string, list client.ObjectList, skip func(client.Object) bool) workloadKind {
+func replicaKind(kind string, list client.ObjectList, skip func(client.Object, workloads) bool) workloadKind {
 	return workloadKind{
 		kind: kind, annotation: AnnotationPriorReplicas, held: "0", skip: skip,
 		list: lister(list),
@@ -187,7 +256,7 @@ func replicaKind(kind string, list client.ObjectList, skip func(client.Object) b
 	}
 }
 
-func suspendKind(kind string, list client.ObjectList, skip func(client.Object) bool) workloadKind {
+func suspendKind(kind string, list client.ObjectList, skip func(client.Object, workloads) bool) workloadKind {
 	return workloadKind{
 		kind: kind, annotation: AnnotationPriorSuspend, held: "true", skip: skip,
 		list: lister(list),
@@ -219,6 +288,8 @@ func replicas(o client.Object) **int32 {
 	case *appsv1.StatefulSet:
 		return &w.Spec.Replicas
 	case *appsv1.ReplicaSet:
+		return &w.Spec.Replicas
+	case *corev1.ReplicationController:
 		return &w.Spec.Replicas
 	}
 	panic(fmt.Sprintf("enforcement: %T has no replicas", o))

@@ -10,9 +10,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -308,4 +310,94 @@ func TestTenantNetworkPoliciesCannotWidenIsolation(t *testing.T) {
 	after := forgetIdentity(snapshot(t, ns))
 	before = forgetIdentity(before)
 	requireSameWorld(t, withPhase(before, ns, "Good"), after)
+}
+
+// Item 5: every workload kind that runs pods is stopped by ScaleToZero and
+// restored exactly: a ReplicaSet whose owner reference names a ConfigMap,
+// a ReplicationController, a DaemonSet (held off every node by a node
+// selector), and pods no workload controls (recorded, deleted, recreated).
+func TestEveryWorkloadKindIsScaledToZero(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "decoy", Namespace: ns}}
+	create(t, admin, cm)
+	sneaky := replicaSet(ns, "sneaky", 4)
+	sneaky.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: cm.Name, UID: cm.UID, Controller: ptr.To(true)}}
+	rc := &corev1.ReplicationController{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy-rc", Namespace: ns},
+		Spec: corev1.ReplicationControllerSpec{Replicas: ptr.To(int32(2)), Selector: map[string]string{"app": "rc"},
+			Template: ptr.To(podTemplate("rc", corev1.RestartPolicyAlways))},
+	}
+	ds := &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "miner", Namespace: ns},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "miner"}},
+			Template: podTemplate("miner", corev1.RestartPolicyAlways)},
+	}
+	ds.Spec.Template.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+	bare := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "bare", Namespace: ns, Labels: map[string]string{"app": "bare"}, Annotations: map[string]string{"note": "hand-made"}},
+		Spec:       podTemplate("bare", corev1.RestartPolicyAlways).Spec,
+	}
+	fake := bare.DeepCopy()
+	fake.Name = "fake-owned"
+	fake.OwnerReferences = sneaky.OwnerReferences
+	create(t, admin, sneaky, rc, ds, bare, fake)
+	owned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "miner-x1", Namespace: ns,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: ptr.To(true)}}},
+		Spec: podTemplate("miner", corev1.RestartPolicyAlways).Spec}
+	create(t, admin, owned)
+	pods := func() []string {
+		var l corev1.PodList
+		if err := admin.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range l.Items {
+			names = append(names, p.Name)
+		}
+		return names
+	}
+	before := snapshot(t, ns)
+	bareBefore := get(t, ns, "bare", &corev1.Pod{})
+	scale := Request{Account: acct, Phase: v1alpha1.PhaseTerminated, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionScaleToZero}}
+
+	res, err := newEnforcer(admin).Enforce(ctx, scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireStatus(t, res, ns, scale.Actions)
+	if r := get(t, ns, "sneaky", &appsv1.ReplicaSet{}).Spec.Replicas; *r != 0 {
+		t.Errorf("ReplicaSet owned by a ConfigMap at %d replicas", *r)
+	}
+	if r := get(t, ns, "legacy-rc", &corev1.ReplicationController{}).Spec.Replicas; *r != 0 {
+		t.Errorf("ReplicationController at %d replicas", *r)
+	}
+	if sel := get(t, ns, "miner", &appsv1.DaemonSet{}).Spec.Template.Spec.NodeSelector; sel[LabelScaledToZero] != "true" {
+		t.Errorf("DaemonSet node selector %v does not hold it off every node", sel)
+	}
+	// The DaemonSet's own pod is its controller's to remove; the others are gone.
+	if got := strings.Join(pods(), ","); got != "miner-x1" {
+		t.Errorf("pods while scaled to zero: %s, want only the DaemonSet's (its controller removes it)", got)
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, scale); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(pods(), ","); got != "bare,fake-owned,miner-x1" {
+		t.Errorf("pods after restore: %s", got)
+	}
+	after := get(t, ns, "bare", &corev1.Pod{})
+	if !equality.Semantic.DeepEqual(after.Spec, bareBefore.Spec) || !equality.Semantic.DeepEqual(after.Labels, bareBefore.Labels) ||
+		!equality.Semantic.DeepEqual(after.Annotations, bareBefore.Annotations) {
+		t.Errorf("bare pod not recreated as it was:\n%+v\n%+v", bareBefore, after)
+	}
+	got := snapshot(t, ns)
+	requireSameWorld(t, withPhase(before, ns, "Good"), got)
+	if n := len(recordSecrets(t, ns)); n != 0 {
+		t.Errorf("%d records left", n)
+	}
 }

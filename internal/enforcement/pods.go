@@ -1,0 +1,75 @@
+package enforcement
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Pods that no workload of the namespace controls (bare pods, or pods whose
+// owner reference names a ConfigMap or some custom resource) would keep
+// running through ScaleToZero. They are recorded (one Secret each, like
+// RoleBindings) and deleted, and recreated from their records on restore
+// (the scheduler places them anew; a pod whose owner is gone by then is
+// garbage-collected as it would have been).
+
+// podControllers are the kinds whose pods ScaleToZero stops by holding the
+// controller itself.
+var podControllers = []string{"ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job"}
+
+var podRecords = newRecordKind[corev1.Pod]("Pod", "pod", func(p *corev1.Pod) {
+	p.Status = corev1.PodStatus{}
+	// Set at creation by the scheduler, or not settable at creation.
+	p.Spec.NodeName = ""
+	p.Spec.EphemeralContainers = nil
+})
+
+// stopPods records and deletes the pods no workload controls, returning
+// what it stopped.
+func (e *Enforcer) stopPods(ctx context.Context, r *nsRun, all workloads) ([]string, error) {
+	var list corev1.PodList
+	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	var stop []client.Object
+	for i := range list.Items {
+		p := &list.Items[i]
+		if all.controlledBy(p, podControllers...) || p.DeletionTimestamp != nil && len(p.Finalizers) == 0 {
+			continue
+		}
+		stop = append(stop, p)
+	}
+	if len(stop) == 0 {
+		return nil, nil
+	}
+	// A pod recreated under a recorded name (by someone the freeze admits)
+	// is deleted, the original kept.
+	removed, _, err := e.setAsideEach(ctx, r, podRecords, stop)
+	stopped := make([]string, len(removed))
+	for i, name := range removed {
+		stopped[i] = "Pod " + name
+	}
+	return stopped, err
+}
+
+// restorePods recreates the recorded pods and drops the records.
+func (e *Enforcer) restorePods(ctx context.Context, r *nsRun) ([]string, error) {
+	recs, err := e.readRecords(ctx, r, podRecords)
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	if _, err := e.restoreRecorded(ctx, r, podRecords, recs, func(name string, _ client.Object) {
+		r.warn(ReasonRestoreConflict, "Pod %s was created by someone else while scaled to zero and was left as it is; the recorded pod was not recreated", name)
+	}); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(recs)) {
+		out = append(out, "Pod "+name)
+	}
+	return out, nil
+}
