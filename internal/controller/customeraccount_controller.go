@@ -37,12 +37,6 @@ type CustomerAccountReconciler struct {
 	Clock    clock.PassiveClock
 	Recorder EventRecorder
 	Enforcer *enforcement.Enforcer
-	// Notifier delivers transitions to the policy's webhook; nil leaves
-	// them pending.
-	Notifier *notify.Notifier
-	// APIReader reads uncached, to deliver notifications only from a current
-	// view of the account; nil trusts the cache.
-	APIReader client.Reader
 }
 
 // +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=customeraccounts,verbs=get;list;watch;update;patch
@@ -103,7 +97,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			r.announceTransition(account, policy, transition)
 			metrics.Transitions.WithLabelValues(string(transition.From), string(transition.To)).Inc()
 		}
-		r.emitNotices(account, notices)
+		emitNotices(r.Recorder, account, notices)
 	}()
 
 	resolution, err := resolve.Policy(ctx, r.Client, account)
@@ -124,20 +118,12 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	trimmed := recordDecision(&account.Status, policy, decision, now)
 	transition = decision.Transition
 	notices = droppedNotices(trimmed)
-	// Only entries already persisted are delivered: a new one is announced
-	// once its status write succeeded, by the next reconcile (requeued now).
-	persisted := account.Status.History
-	var notifyAt *time.Time
+	// Only entries already persisted are delivered, by the notification
+	// controller, which the status write wakes: enforcement never waits on
+	// a webhook.
 	if transition != nil {
 		markPending(account, policy, &account.Status.History[0])
-		persisted = account.Status.History[1:]
-		if account.Status.History[0].Notification != nil {
-			notifyAt = &now
-		}
 	}
-	retryAt, delivered := r.deliverNotifications(ctx, account, policy, persisted, now)
-	notices = append(notices, delivered...)
-	notifyAt = earliest(notifyAt, retryAt)
 
 	dryRun, dryRunReason := policy.Spec.DryRun, dryRunPolicy
 	if account.Labels[v1alpha1.LabelExempt] == "true" {
@@ -162,7 +148,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, decision.Explanation)
 	account.Status.ObservedGeneration = account.Generation
-	return requeueAt(earliest(decision.NextEvaluation, notifyAt), r.Clock.Now()), nil
+	return requeueAt(decision.NextEvaluation, r.Clock.Now()), nil
 }
 
 // finalize restores every namespace before letting the account go.

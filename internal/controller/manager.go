@@ -61,11 +61,19 @@ func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 
 // SetupAll registers every controller of the operator with the manager.
 func SetupAll(mgr ctrl.Manager, opts Options) error {
+	recorder := mgr.GetEventRecorder("account-lifecycle-operator")
 	if err := (&CustomerAccountReconciler{
+		Client:   mgr.GetClient(),
+		Clock:    opts.Clock,
+		Recorder: recorder,
+		Enforcer: opts.Enforcer,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&NotificationReconciler{
 		Client:    mgr.GetClient(),
 		Clock:     opts.Clock,
-		Recorder:  mgr.GetEventRecorder("account-lifecycle-operator"),
-		Enforcer:  opts.Enforcer,
+		Recorder:  recorder,
 		Notifier:  opts.Notifier,
 		APIReader: mgr.GetAPIReader(),
 	}).SetupWithManager(mgr); err != nil {

@@ -27,12 +27,12 @@ type Receiver struct {
 	*httptest.Server
 	mu       sync.Mutex
 	requests map[string][]Request
-	answers  map[string]func(attempt int) int
+	answers  map[string]func(req *http.Request, attempt int) int
 }
 
 // NewReceiver starts a receiver; Close it when done.
 func NewReceiver() *Receiver {
-	r := &Receiver{requests: map[string][]Request{}, answers: map[string]func(int) int{}}
+	r := &Receiver{requests: map[string][]Request{}, answers: map[string]func(*http.Request, int) int{}}
 	r.Server = httptest.NewTLSServer(http.HandlerFunc(r.serve))
 	return r
 }
@@ -45,6 +45,12 @@ func (r *Receiver) URL(path string) string {
 // Answer sets the status code the path answers, given the 1-based number
 // of the delivery; 200 when unset.
 func (r *Receiver) Answer(path string, code func(attempt int) int) {
+	r.Handle(path, func(_ *http.Request, attempt int) int { return code(attempt) })
+}
+
+// Handle is Answer with the request at hand, e.g. to hang until it is
+// cancelled.
+func (r *Receiver) Handle(path string, code func(req *http.Request, attempt int) int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers[path] = code
@@ -69,7 +75,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 	code := http.StatusOK
 	if answer != nil {
-		code = answer(n)
+		code = answer(req, n)
 	}
 	w.WriteHeader(code)
 }

@@ -1,0 +1,227 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/metrics"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/resolve"
+)
+
+// Delivery runs in its own controller, with its own workers, so that no
+// webhook, however slow, holds back enforcement: the account reconciler only
+// records Pending entries. A hanging endpoint can hold at most
+// perEndpointDeliveries of the notificationWorkers at once, so deliveries to
+// other endpoints keep flowing.
+const (
+	notificationWorkers   = 8
+	perEndpointDeliveries = 2
+	// endpointBusyRetry is how soon an account whose endpoint had no free
+	// slot tries again.
+	endpointBusyRetry = 500 * time.Millisecond
+)
+
+// NotificationReconciler delivers the Pending entries of accounts' history
+// to their policy's webhook and records the outcome in the history entry.
+type NotificationReconciler struct {
+	client.Client
+	Clock    clock.PassiveClock
+	Recorder EventRecorder
+	Notifier *notify.Notifier
+	// APIReader reads uncached, to deliver only from a current view of the
+	// account; nil trusts the cache.
+	APIReader client.Reader
+
+	slots endpointSlots
+}
+
+// Reconcile delivers the account's due Pending entries, oldest first, and
+// writes their notification status in one status update.
+func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	account := &v1alpha1.CustomerAccount{}
+	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !hasPending(account) {
+		return ctrl.Result{}, nil
+	}
+	res, err := resolve.Policy(ctx, r.Client, account)
+	if err != nil || res.Policy == nil {
+		// No policy (or the webhook is gone): pending entries wait; a policy
+		// change reaches the account reconciler, whose write wakes us.
+		return ctrl.Result{}, err
+	}
+	hook := res.Policy.Spec.Notifications.Webhook
+	if hook == nil || r.Notifier == nil {
+		return ctrl.Result{}, nil
+	}
+	release, ok := r.slots.acquire(hook.URL)
+	if !ok {
+		return ctrl.Result{RequeueAfter: endpointBusyRetry}, nil
+	}
+	defer release()
+
+	base := account.DeepCopy()
+	now := r.Clock.Now().Truncate(time.Second)
+	retryAt, notices := r.deliver(ctx, account, res.Policy, now)
+	if !equality.Semantic.DeepEqual(base.Status, account.Status) {
+		// resourceVersion guards against a decision written meanwhile.
+		if err := r.Status().Update(ctx, account); err != nil {
+			if apierrors.IsConflict(err) {
+				return ctrl.Result{RequeueAfter: time.Second}, nil
+			}
+			return ctrl.Result{}, fmt.Errorf("recording notification status: %w", err)
+		}
+		emitNotices(r.Recorder, account, notices)
+	}
+	return requeueAt(retryAt, r.Clock.Now()), nil
+}
+
+// deliver delivers the due Pending entries of account's history, oldest
+// first, updating their notification status in place. Delivery is in
+// order: an entry waits behind an older undelivered one, and the first
+// failure ends the round (the endpoint is probably down; the rest would
+// only wait for their timeouts). It returns when to try again (nil:
+// nothing pending) and the Events to emit.
+func (r *NotificationReconciler) deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
+	policy *v1alpha1.AccountPolicy, now time.Time) (*time.Time, []notice) {
+	var notices []notice
+	checked := false
+	history := account.Status.History
+	for i := len(history) - 1; i >= 0; i-- {
+		entry := &history[i]
+		n := entry.Notification
+		if n == nil || n.State != v1alpha1.NotificationPending {
+			continue
+		}
+		if n.NextAttempt != nil && n.NextAttempt.After(now) {
+			next := n.NextAttempt.Time
+			return &next, notices
+		}
+		if !checked {
+			// The cached account may predate our own last status write (the
+			// one recording a delivery or a failed attempt): acting on it
+			// would send again. Deliver only from a current view.
+			current, err := r.isCurrent(ctx, account)
+			if err != nil || !current {
+				soon := now
+				return &soon, notices
+			}
+			checked = true
+		}
+		err := r.Notifier.Deliver(ctx, account, policy, *entry)
+		failedBefore := n.Attempts
+		n.Attempts++
+		at := metav1.NewTime(now)
+		n.LastAttempt = &at
+		if err == nil {
+			metrics.Notifications.WithLabelValues(metrics.NotificationDelivered).Inc()
+			if failedBefore > 0 {
+				notices = append(notices, notice{corev1.EventTypeNormal, ReasonNotificationDelivered,
+					fmt.Sprintf("Notification of %s delivered to the webhook after %d failed attempt(s).", describe(entry), failedBefore)})
+			}
+			n.State = v1alpha1.NotificationDelivered
+			n.NextAttempt = nil
+			n.Message = ""
+			continue
+		}
+		metrics.Notifications.WithLabelValues(metrics.NotificationFailed).Inc()
+		// From the real clock, rounded up to the whole second status keeps:
+		// the retry never comes earlier than the backoff.
+		next := ceilSecond(r.Clock.Now().Add(retryDelay(n.Attempts)))
+		n.NextAttempt = &metav1.Time{Time: next}
+		n.Message = truncate(err.Error(), 1024)
+		log.FromContext(ctx).Info("webhook delivery failed", "event", n.ID, "attempts", n.Attempts, "retryAt", next, "error", err.Error())
+		if n.Attempts == 1 {
+			notices = append(notices, notice{corev1.EventTypeWarning, ReasonNotificationFailed,
+				fmt.Sprintf("Notification of %s not delivered (retrying with backoff): %s", describe(entry), err)})
+		}
+		return &next, notices
+	}
+	return nil, notices
+}
+
+// isCurrent reports whether the account read from the cache is the one on
+// the API server (same resourceVersion), reading it uncached.
+func (r *NotificationReconciler) isCurrent(ctx context.Context, account *v1alpha1.CustomerAccount) (bool, error) {
+	if r.APIReader == nil {
+		return true, nil
+	}
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("CustomerAccount"))
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(account), live); err != nil {
+		return false, err
+	}
+	return live.ResourceVersion == account.ResourceVersion, nil
+}
+
+func hasPending(account *v1alpha1.CustomerAccount) bool {
+	for _, t := range account.Status.History {
+		if t.Notification != nil && t.Notification.State == v1alpha1.NotificationPending {
+			return true
+		}
+	}
+	return false
+}
+
+// SetupWithManager watches accounts whose history has a Pending entry.
+func (r *NotificationReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		return errors.New("notification controller: no clock")
+	}
+	pending := predicate.Funcs{
+		CreateFunc:  func(e event.CreateEvent) bool { return hasPending(e.Object.(*v1alpha1.CustomerAccount)) },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return hasPending(e.ObjectNew.(*v1alpha1.CustomerAccount)) },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.CustomerAccount{}, builder.WithPredicates(pending)).
+		Named("notification").
+		WithOptions(controller.Options{MaxConcurrentReconciles: notificationWorkers}).
+		Complete(r)
+}
+
+// endpointSlots bounds the deliveries in flight to one webhook URL.
+type endpointSlots struct {
+	mu       sync.Mutex
+	inFlight map[string]int
+}
+
+// acquire takes a slot for url if one is free; release gives it back.
+func (s *endpointSlots) acquire(url string) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inFlight == nil {
+		s.inFlight = map[string]int{}
+	}
+	if s.inFlight[url] >= perEndpointDeliveries {
+		return nil, false
+	}
+	s.inFlight[url]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.inFlight[url]--; s.inFlight[url] == 0 {
+			delete(s.inFlight, url)
+		}
+	}, true
+}
