@@ -21,7 +21,6 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
-	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/resolve"
 )
 
@@ -37,6 +36,8 @@ type CustomerAccountReconciler struct {
 	Clock    clock.PassiveClock
 	Recorder EventRecorder
 	Enforcer *enforcement.Enforcer
+
+	announcer announcer
 }
 
 // +kubebuilder:rbac:groups=accounts.lifecycle.dev,resources=customeraccounts,verbs=get;list;watch;update;patch
@@ -74,12 +75,17 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	base := account.DeepCopy()
 	// A transition is announced only once it is recorded: a decision made on
-	// a stale read fails its update and must not be announced twice.
+	// a stale read fails its update and must not be announced twice. The
+	// newest recorded one is announced even when nothing changed, in case
+	// the manager that recorded it died before announcing it.
 	var transition *lifecycle.Transition
 	var policy *v1alpha1.AccountPolicy
 	var notices []notice
 	defer func() {
 		if equality.Semantic.DeepEqual(base.Status, account.Status) {
+			if policy != nil && len(account.Status.History) > 0 {
+				r.announcer.announce(ctx, r.Client, account, policy, account.Status.History[0], now)
+			}
 			return
 		}
 		// A full update, not a merge patch: zero values (score 0) must be
@@ -94,8 +100,10 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			return
 		}
 		if transition != nil {
-			r.announceTransition(account, policy, transition)
 			metrics.Transitions.WithLabelValues(string(transition.From), string(transition.To)).Inc()
+		}
+		if policy != nil && len(account.Status.History) > 0 {
+			r.announcer.announce(ctx, r.Client, account, policy, account.Status.History[0], now)
 		}
 		emitNotices(r.Recorder, account, notices)
 	}()
@@ -196,20 +204,6 @@ func requeueAt(next *time.Time, now time.Time) ctrl.Result {
 		after = time.Millisecond
 	}
 	return ctrl.Result{RequeueAfter: after}
-}
-
-// announceTransition emits the Event for a phase change, carrying the
-// policy's courteous message for the phase entered.
-func (r *CustomerAccountReconciler) announceTransition(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, t *lifecycle.Transition) {
-	eventType := corev1.EventTypeNormal
-	if t.To == v1alpha1.PhaseFinalNotice || t.To == v1alpha1.PhaseTerminated {
-		eventType = corev1.EventTypeWarning
-	}
-	note := t.Message
-	if courtesy := notify.Courtesy(policy, t.From, t.To); courtesy != "" {
-		note = note + " " + courtesy
-	}
-	r.Recorder.Eventf(account, nil, eventType, t.Reason, "Transition", "%s", truncate(note, 1024))
 }
 
 func (r *CustomerAccountReconciler) emitEnforcementEvents(account *v1alpha1.CustomerAccount, events []enforcement.Event) {

@@ -35,6 +35,9 @@ func ClientOptions() client.Options {
 
 // Options wires the controllers; tests pass their own clock.
 type Options struct {
+	// Client is what the controllers read and write through; nil uses the
+	// manager's. Tests wrap it to inject faults.
+	Client            client.Client
 	Clock             clock.PassiveClock
 	OperatorNamespace string
 	Enforcer          *enforcement.Enforcer
@@ -62,8 +65,12 @@ func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 // SetupAll registers every controller of the operator with the manager.
 func SetupAll(mgr ctrl.Manager, opts Options) error {
 	recorder := mgr.GetEventRecorder("account-lifecycle-operator")
+	c := opts.Client
+	if c == nil {
+		c = mgr.GetClient()
+	}
 	if err := (&CustomerAccountReconciler{
-		Client:   mgr.GetClient(),
+		Client:   c,
 		Clock:    opts.Clock,
 		Recorder: recorder,
 		Enforcer: opts.Enforcer,
@@ -71,7 +78,7 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	if err := (&NotificationReconciler{
-		Client:    mgr.GetClient(),
+		Client:    c,
 		Clock:     opts.Clock,
 		Recorder:  recorder,
 		Notifier:  opts.Notifier,
@@ -79,7 +86,7 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return (&AccountPolicyReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)
+	return (&AccountPolicyReconciler{Client: c}).SetupWithManager(mgr)
 }
 
 // UncachedObjects are read straight from the API server. Enforcement reads
