@@ -37,13 +37,7 @@ func TestTransitionAnnouncedAfterCrashBeforeEvent(t *testing.T) {
 		o.Client = interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{
 			Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 				if e, ok := obj.(*eventsv1.Event); ok && e.Action == "Transition" {
-					select {
-					case <-crashed:
-					default:
-						close(crashed)
-						cancel()
-					}
-					return errCrash
+					return crashNow(crashed, cancel)
 				}
 				return c.Create(ctx, obj, opts...)
 			},

@@ -25,6 +25,18 @@ import (
 // errCrash stands for the process dying: the manager is stopped at once.
 var errCrash = errors.New("simulated crash")
 
+// crashNow "kills" the manager, once: it closes crash and cancels the
+// manager's context, and fails the request at hand.
+func crashNow(crash chan struct{}, cancel context.CancelFunc) error {
+	select {
+	case <-crash:
+	default:
+		close(crash)
+		cancel()
+	}
+	return errCrash
+}
+
 // runManager runs a manager until it stops, either because crashAfter
 // RoleBinding deletions were allowed through (then it "crashes" on the
 // next one) or because stop is closed. crashAfter < 0 never crashes.
@@ -37,13 +49,7 @@ func runManager(g Gomega, cfg *rest.Config, crashAfter int32) (crashed <-chan st
 		o.Enforcer.Client = interceptor.NewClient(direct, interceptor.Funcs{
 			Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
 				if _, ok := obj.(*rbacv1.RoleBinding); ok && crashAfter >= 0 && deleted.Add(1) > crashAfter {
-					select {
-					case <-crash:
-					default:
-						close(crash)
-						cancel()
-					}
-					return errCrash
+					return crashNow(crash, cancel)
 				}
 				return c.Delete(ctx, obj, opts...)
 			},
