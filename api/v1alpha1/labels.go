@@ -7,6 +7,10 @@ const (
 	LabelAccount = "accounts.lifecycle.dev/account"
 	// LabelPhase on a tenant Namespace mirrors its account's phase.
 	LabelPhase = "accounts.lifecycle.dev/phase"
+	// LabelEnforcedFor on a Namespace names the account whose enforcement
+	// labelled it, so a namespace relabelled away is found and restored
+	// even if the account's status never recorded it.
+	LabelEnforcedFor = "accounts.lifecycle.dev/enforced-for"
 	// LabelFrozen on a tenant Namespace makes the shipped
 	// ValidatingAdmissionPolicy deny changes in it.
 	LabelFrozen = "accounts.lifecycle.dev/frozen"

@@ -118,7 +118,12 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		setReady(&account.Status, false, resolution.Reason, resolution.Message)
 		account.Status.Policy = ""
 		logger.Info("account not evaluated", "reason", resolution.Reason, "message", resolution.Message)
-		return ctrl.Result{}, nil
+		// Still say what is in force, so a namespace restricted before
+		// (by this account or one it left) is not silently left so.
+		res, err := r.Enforcer.Inspect(ctx, account, "the account is not evaluated ("+resolution.Reason+"): nothing is enforced or lifted until a policy governs it")
+		r.emitEnforcementEvents(account, res.Events)
+		notices = append(notices, orphanNotices(recordEnforcement(&account.Status, res, false, ""))...)
+		return ctrl.Result{}, err
 	}
 	policy = resolution.Policy
 
@@ -144,9 +149,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		DryRun:       dryRun,
 		DryRunReason: dryRunReason,
 	})
-	for _, o := range recordEnforcement(&account.Status, res, dryRun, dryRunReason) {
-		notices = append(notices, notice{corev1.EventTypeWarning, enforcement.ReasonOrphanedRecords, o})
-	}
+	notices = append(notices, orphanNotices(recordEnforcement(&account.Status, res, dryRun, dryRunReason))...)
 	r.emitEnforcementEvents(account, res.Events)
 	if enforceErr != nil {
 		metrics.EnforcementErrors.Inc()
@@ -157,6 +160,15 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, decision.Explanation)
 	account.Status.ObservedGeneration = account.Generation
 	return requeueAt(decision.NextEvaluation, r.Clock.Now()), nil
+}
+
+// orphanNotices are the Warnings for newly seen orphaned records.
+func orphanNotices(orphans []string) []notice {
+	out := make([]notice, len(orphans))
+	for i, o := range orphans {
+		out[i] = notice{corev1.EventTypeWarning, enforcement.ReasonOrphanedRecords, o}
+	}
+	return out
 }
 
 // finalize restores every namespace before letting the account go.

@@ -163,6 +163,20 @@ func (e *Enforcer) Release(ctx context.Context, account *v1alpha1.CustomerAccoun
 	return e.run(ctx, account, "", e.release)
 }
 
+// Inspect reports what is in force in every tenant namespace of account
+// without changing it (but for namespaces that left the account, which are
+// restored): for an account that is not evaluated, whose namespaces stay
+// as they are, why says so.
+func (e *Enforcer) Inspect(ctx context.Context, account *v1alpha1.CustomerAccount, why string) (Result, error) {
+	if account == nil || account.Name == "" {
+		return Result{}, errors.New("enforcement: inspect needs an account")
+	}
+	return e.run(ctx, account, "", func(ctx context.Context, r *nsRun) error {
+		r.notes = append(r.notes, why)
+		return e.discover(ctx, r)
+	})
+}
+
 func (req Request) validate() (map[v1alpha1.EnforcementAction]bool, error) {
 	if req.Account == nil || req.Account.Name == "" {
 		return nil, errors.New("enforcement: request needs an account")
@@ -243,7 +257,8 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 		switch why := e.protection(r.ns); {
 		case why != "":
 			r.warnPersistent(ReasonProtectedNamespace,
-				"namespace %s is protected (%s) and is never restricted or changed by the operator", r.ns.Name, why)
+				"namespace %s is protected (%s) and is never restricted by the operator", r.ns.Name, why)
+			err = e.liftFromProtected(ctx, r)
 		case r.ns.DeletionTimestamp != nil:
 			r.notes = append(r.notes, "namespace is being deleted; left as it is")
 			err = e.discover(ctx, r)

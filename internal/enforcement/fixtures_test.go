@@ -281,14 +281,17 @@ func requireSameWorld(t testing.TB, want, got world) {
 	}
 }
 
-// withPhase returns w with the namespace's phase label set to phase ("":
-// absent), for comparing after a round trip, which leaves the label.
+// withPhase returns w with the namespace's phase and enforced-for labels
+// set for phase ("": absent), for comparing after a round trip, which
+// leaves them.
 func withPhase(w world, ns, phase string) world {
 	n := w["Namespace/"+ns].DeepCopyObject().(*corev1.Namespace)
 	if phase == "" {
 		delete(n.Labels, v1alpha1.LabelPhase)
+		delete(n.Labels, v1alpha1.LabelEnforcedFor)
 	} else {
 		n.Labels[v1alpha1.LabelPhase] = phase
+		n.Labels[v1alpha1.LabelEnforcedFor] = n.Labels[v1alpha1.LabelAccount]
 	}
 	out := maps.Clone(w)
 	out["Namespace/"+ns] = n

@@ -28,15 +28,25 @@ func (e *Enforcer) unfreeze(ctx context.Context, r *nsRun) error {
 }
 
 // setLabels brings the operator's labels on the namespace to phase ("":
-// absent) and frozen (nil: leave as it is) in a single write, and only
-// writes when something differs.
+// absent, with the enforced-for label) and frozen (nil: leave as it is) in
+// a single write, and only writes when something differs.
 func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen *bool) error {
-	labels := r.ns.Labels
-	curPhase, hasPhase := labels[v1alpha1.LabelPhase]
-	curFrozen, hasFrozen := labels[v1alpha1.LabelFrozen]
-	phaseOK := (phase == "" && !hasPhase) || (phase != "" && curPhase == phase)
-	frozenOK := frozen == nil || (*frozen && curFrozen == "true") || (!*frozen && !hasFrozen)
-	if phaseOK && frozenOK {
+	want := map[string]*string{v1alpha1.LabelPhase: nil, v1alpha1.LabelEnforcedFor: nil}
+	if phase != "" {
+		want[v1alpha1.LabelPhase], want[v1alpha1.LabelEnforcedFor] = &phase, &r.account.Name
+	}
+	if frozen != nil {
+		want[v1alpha1.LabelFrozen] = nil
+		if *frozen {
+			want[v1alpha1.LabelFrozen] = ptr.To("true")
+		}
+	}
+	same := true
+	for k, v := range want {
+		cur, ok := r.ns.Labels[k]
+		same = same && (v == nil && !ok || v != nil && ok && cur == *v)
+	}
+	if same {
 		return nil
 	}
 	wasFrozen := r.frozen()
@@ -44,16 +54,11 @@ func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen
 	if ns.Labels == nil {
 		ns.Labels = map[string]string{}
 	}
-	if phase == "" {
-		delete(ns.Labels, v1alpha1.LabelPhase)
-	} else {
-		ns.Labels[v1alpha1.LabelPhase] = phase
-	}
-	if frozen != nil {
-		if *frozen {
-			ns.Labels[v1alpha1.LabelFrozen] = "true"
+	for k, v := range want {
+		if v == nil {
+			delete(ns.Labels, k)
 		} else {
-			delete(ns.Labels, v1alpha1.LabelFrozen)
+			ns.Labels[k] = *v
 		}
 	}
 	// The optimistic lock makes a concurrent label change a conflict to

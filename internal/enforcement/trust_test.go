@@ -401,3 +401,57 @@ func TestEveryWorkloadKindIsScaledToZero(t *testing.T) {
 		t.Errorf("%d records left", n)
 	}
 }
+
+// Item 12: a restricted namespace relabelled to an account that does not
+// exist, or labelled protected, or relabelled out of its account before
+// the account's status recorded it, is not left restricted with nobody to
+// lift it: everything is restored and reported.
+func TestRestrictedNamespaceLeftToNobodyIsRestored(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		relabel func(labels map[string]string)
+		// statusLost: the status write that would have listed the
+		// namespace failed, so only the namespace itself says who
+		// restricted it.
+		statusLost bool
+	}{
+		{"relabelled to an account that does not exist", func(l map[string]string) { l[v1alpha1.LabelAccount] = "no-such-account" }, false},
+		{"labelled protected", func(l map[string]string) { l[v1alpha1.LabelProtected] = "true" }, false},
+		{"account label removed, status never written", func(l map[string]string) { delete(l, v1alpha1.LabelAccount) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acct := newAccount(t)
+			ns := tenantNamespace(t, acct.Name, nil)
+			populate(t, ns)
+			before := snapshot(t, ns)
+			res, err := newEnforcer(admin).Enforce(ctx, terminated(acct))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.statusLost {
+				acct.Status.Namespaces = res.Namespaces
+			}
+			n := get(t, "", ns, &corev1.Namespace{})
+			tc.relabel(n.Labels)
+			if err := admin.Update(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			res, err = newEnforcer(admin).Enforce(ctx, terminated(acct))
+			if err != nil {
+				t.Fatal(err)
+			}
+			requireEvent(t, res, ns, ReasonAccessRestored, "RevokeAccess")
+			for _, st := range res.Namespaces {
+				if st.Name == ns && len(st.Actions) != 0 {
+					t.Errorf("status says %v still in force in %s", st.Actions, ns)
+				}
+			}
+			after := snapshot(t, ns)
+			want := before["Namespace/"+ns].DeepCopyObject().(*corev1.Namespace)
+			tc.relabel(want.Labels)
+			before["Namespace/"+ns] = want
+			requireSameWorld(t, before, after)
+		})
+	}
+}
