@@ -159,7 +159,15 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, decision.Explanation)
 	account.Status.ObservedGeneration = account.Generation
-	return requeueAt(decision.NextEvaluation, r.Clock.Now()), nil
+	next := decision.NextEvaluation
+	if res.Restricted {
+		// Pods are not watched for drift (drift.go): look again now and then.
+		recheck := now.Add(driftRecheck)
+		if next == nil || recheck.Before(*next) {
+			next = &recheck
+		}
+	}
+	return requeueAt(next, r.Clock.Now()), nil
 }
 
 // orphanNotices are the Warnings for newly seen orphaned records.

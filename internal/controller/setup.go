@@ -30,12 +30,16 @@ type EventRecorder = events.EventRecorder
 // SetupWithManager watches accounts, the policies that govern them and the
 // namespaces labelled for them.
 func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerAccount{}, builder.WithPredicates(specOrMetadataChanged())).
 		Watches(&v1alpha1.AccountPolicy{}, handler.EnqueueRequestsFromMapFunc(r.accountsForPolicy)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountForNamespace),
-			builder.WithPredicates(predicate.Or[client.Object](predicate.LabelChangedPredicate{}, createOrDelete()))).
-		Named("customeraccount").
+			builder.WithPredicates(predicate.Or[client.Object](predicate.LabelChangedPredicate{}, createOrDelete())))
+	for _, kind := range driftWatched() {
+		b = b.WatchesMetadata(kind, handler.EnqueueRequestsFromMapFunc(r.accountForRestrictedNamespace),
+			builder.WithPredicates(changedInSubstance()))
+	}
+	return b.Named("customeraccount").
 		// Accounts are independent; a few workers keep one slow webhook or
 		// a large tenant from holding up every other account.
 		WithOptions(controller.Options{MaxConcurrentReconciles: accountWorkers}).

@@ -58,6 +58,9 @@ const (
 	// ReasonRecreatedWhileRevoked: a different RoleBinding was created under
 	// a recorded name while access was revoked, and was removed again.
 	ReasonRecreatedWhileRevoked = "RecreatedWhileRevoked"
+	// ReasonDriftCorrected: something held by an action was changed by
+	// someone the freeze admits and was held again.
+	ReasonDriftCorrected = "DriftCorrected"
 	// ReasonOrphanedRecords: records were kept whose namespace is gone (or
 	// was replaced by another namespace of the same name), so they can never
 	// be restored; an administrator decides what to do with them.

@@ -150,6 +150,10 @@ func (e *Enforcer) scaleDown(ctx context.Context, r *nsRun) error {
 				errs = append(errs, fmt.Errorf("holding %s %s at %s: %w", k.kind, o.GetName(), k.held, err))
 				continue
 			}
+			if recorded {
+				r.warn(ReasonDriftCorrected, "%s %s was changed to %s by someone else while restricted and was held again (%s is restored on reinstatement)",
+					k.kind, o.GetName(), cur, o.GetAnnotations()[k.annotation])
+			}
 			held = append(held, k.kind+" "+o.GetName())
 		}
 	}

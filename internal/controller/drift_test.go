@@ -1,0 +1,68 @@
+package controller_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+)
+
+// Issue Trust, item 13: an administrator (exempt from the freeze) scales a
+// held Deployment back up; nothing else happens to the account, yet the
+// operator holds it at zero again at once and says so.
+func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
+		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionScaleToZero}
+	})
+	acct := createAccount(t, g, policy.Name)
+	ns := tenantNamespace(t, g, acct.Name)
+	web := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns.Name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(int32(3)),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1"}}},
+			},
+		},
+	}
+	g.Expect(k8s.Create(ctx, web)).To(Succeed())
+	addIncident(g, acct.Name, abuse("a", time.Now()))
+	replicas := func(g Gomega) int32 {
+		d := &appsv1.Deployment{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(web), d)).To(Succeed())
+		return *d.Spec.Replicas
+	}
+	g.Eventually(replicas, waitFor, pollEach).Should(BeZero())
+
+	// The suite's client is system:masters, which the freeze admits.
+	g.Eventually(func() error {
+		d := &appsv1.Deployment{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(web), d); err != nil {
+			return err
+		}
+		d.Spec.Replicas = ptr.To(int32(5))
+		return k8s.Update(ctx, d)
+	}, waitFor, pollEach).Should(Succeed())
+	g.Eventually(replicas, waitFor, pollEach).Should(BeZero())
+	g.Eventually(func(g Gomega) {
+		var found bool
+		for _, e := range eventsFor(g, acct.Name) {
+			found = found || e.Reason == enforcement.ReasonDriftCorrected && strings.Contains(e.Note, "Deployment web was changed to 5")
+		}
+		g.Expect(found).To(BeTrue(), "a DriftCorrected event naming the Deployment")
+	}, waitFor, pollEach).Should(Succeed())
+}
