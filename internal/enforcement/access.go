@@ -70,9 +70,6 @@ func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
 		}
 		remove = append(remove, rb)
 	}
-	if len(remove) == 0 {
-		return nil
-	}
 	// One binding that cannot be recorded or removed (too large, say) does
 	// not hold back the others; every failure is reported, joined.
 	removed, newcomers, err := e.setAsideEach(ctx, r, roleBindingRecords, remove)

@@ -61,6 +61,9 @@ const (
 	// ReasonDriftCorrected: something held by an action was changed by
 	// someone the freeze admits and was held again.
 	ReasonDriftCorrected = "DriftCorrected"
+	// ReasonRecordsLost: records of objects set aside are missing, so those
+	// objects cannot be restored.
+	ReasonRecordsLost = "RecordsLost"
 	// ReasonOrphanedRecords: records were kept whose namespace is gone (or
 	// was replaced by another namespace of the same name), so they can never
 	// be restored; an administrator decides what to do with them.

@@ -78,7 +78,7 @@ func (e *Enforcer) isolate(ctx context.Context, r *nsRun) error {
 		return err
 	}
 	others, err := e.tenantPolicies(ctx, r)
-	if err != nil || len(others) == 0 {
+	if err != nil {
 		return err
 	}
 	// A newcomer under a recorded name (created while isolated by someone

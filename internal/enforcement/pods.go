@@ -43,9 +43,6 @@ func (e *Enforcer) stopPods(ctx context.Context, r *nsRun, all workloads) ([]str
 		}
 		stop = append(stop, p)
 	}
-	if len(stop) == 0 {
-		return nil, nil
-	}
 	// A pod recreated under a recorded name (by someone the freeze admits)
 	// is deleted, the original kept.
 	removed, _, err := e.setAsideEach(ctx, r, podRecords, stop)

@@ -244,7 +244,9 @@ func (e *Enforcer) setAsideEach(ctx context.Context, r *nsRun, k recordKind, obj
 	if err != nil {
 		return nil, nil, err
 	}
-	var errs []error
+	errs := []error{r.checkWitness(k, recs)}
+	lost := r.lost(k, recs)
+	var recorded []client.Object
 	for _, o := range objs {
 		newcomer, err := e.record(ctx, r, k, recs, o)
 		if err != nil {
@@ -254,6 +256,14 @@ func (e *Enforcer) setAsideEach(ctx context.Context, r *nsRun, k recordKind, obj
 		if newcomer {
 			newcomers = append(newcomers, o)
 		}
+		recorded = append(recorded, o)
+	}
+	// The witness counts every record (and those already lost) before
+	// anything is removed.
+	if err := e.witness(ctx, r, k, len(recs)+lost); err != nil {
+		return nil, newcomers, errors.Join(append(errs, err)...)
+	}
+	for _, o := range recorded {
 		// Preconditions: an object changed since it was recorded is not
 		// deleted; the next call records its new form first.
 		if err := e.setAside(ctx, o); err != nil {
@@ -299,6 +309,15 @@ func (e *Enforcer) restoreRecorded(ctx context.Context, r *nsRun, k recordKind, 
 	if len(errs) > 0 {
 		// Every record stays until every object is back.
 		return created, errors.Join(errs...)
+	}
+	if n := r.lost(k, recs); n > 0 {
+		r.warn(ReasonRecordsLost, "%d %s objects set aside from namespace %s could not be restored: their records were deleted while it was restricted",
+			n, k.kind, r.ns.Name)
+	}
+	// The witness goes before the records: a crash in between leaves
+	// records that the next call finds restored and drops.
+	if err := e.witness(ctx, r, k, 0); err != nil {
+		return created, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(recs)) {
 		if err := e.deleteExact(ctx, recs[name].secret); err != nil {

@@ -455,3 +455,52 @@ func TestRestrictedNamespaceLeftToNobodyIsRestored(t *testing.T) {
 		})
 	}
 }
+
+// Item 8: a record Secret deleted while access is revoked is noticed: the
+// namespace reports it (RecordsLost, an enforcement error) instead of
+// claiming all is well, and reinstatement restores the rest and says what
+// it could not restore.
+func TestDeletedRecordIsReported(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	if _, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct)); err != nil {
+		t.Fatal(err)
+	}
+	recs := recordSecrets(t, ns)
+	var victim string
+	for _, s := range recs {
+		obj, err := roleBindingRecords.decode(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj.GetName() == "devs-view" {
+			victim = obj.GetName()
+			if err := admin.Delete(ctx, &s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if victim == "" {
+		t.Fatal("no record of devs-view")
+	}
+
+	res, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct))
+	if err == nil || !strings.Contains(err.Error(), "1 of the 5 RoleBinding records") {
+		t.Fatalf("Enforce with a record deleted: %v, want the loss reported", err)
+	}
+	requireEvent(t, res, ns, ReasonRecordsLost, "cannot be restored")
+
+	res, err = newEnforcer(admin).Enforce(ctx, reinstated(acct))
+	if err != nil {
+		t.Fatalf("reinstatement stopped by the lost record: %v", err)
+	}
+	requireEvent(t, res, ns, ReasonRecordsLost, "1 RoleBinding objects set aside from namespace "+ns+" could not be restored")
+	if got := bindingsLeft(t, ns); strings.Join(got, ",") != "alice-edit,auditors,bob-app,ci-admin,mixed" {
+		t.Errorf("bindings after reinstatement: %v", got)
+	}
+	if a := get(t, "", ns, &corev1.Namespace{}).Annotations[AnnotationSetAside]; a != "" {
+		t.Errorf("witness left on the namespace: %q", a)
+	}
+}
