@@ -31,6 +31,9 @@ const (
 	ReasonPolicyNotReady = "PolicyNotReady"
 	// ReasonEnforcementFailed: Ready=False, enforcement could not complete.
 	ReasonEnforcementFailed = "EnforcementFailed"
+	// ReasonDeletionBlocked: Ready=False, the account is being deleted but
+	// its namespaces could not all be restored yet.
+	ReasonDeletionBlocked = "DeletionBlocked"
 	// ReasonNoticePeriod: TerminationPending, the notice period is running.
 	ReasonNoticePeriod = "NoticePeriod"
 	// ReasonAwaitingApproval: TerminationPending, waiting for approval.

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -170,6 +171,26 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	return requeueAt(next, r.Clock.Now()), nil
 }
 
+// reportDeletionBlocked says why the account's deletion waits: Ready=False
+// DeletionBlocked and what is in force in status, announced once per new
+// reason as a Warning Event.
+func (r *CustomerAccountReconciler) reportDeletionBlocked(ctx context.Context, account *v1alpha1.CustomerAccount, res enforcement.Result, cause error) {
+	base := account.DeepCopy()
+	msg := "the account is being deleted, but its namespaces could not all be restored, so its finalizer stays until they are: " + cause.Error()
+	setReady(&account.Status, false, v1alpha1.ReasonDeletionBlocked, msg)
+	recordEnforcement(&account.Status, res, false, "")
+	if equality.Semantic.DeepEqual(base.Status, account.Status) {
+		return
+	}
+	if err := r.Status().Update(ctx, account); err != nil {
+		log.FromContext(ctx).Error(err, "recording that deletion is blocked")
+		return
+	}
+	if prev := meta.FindStatusCondition(base.Status.Conditions, v1alpha1.ConditionReady); prev == nil || prev.Message != truncate(msg, 32768) {
+		r.Recorder.Eventf(account, nil, corev1.EventTypeWarning, v1alpha1.ReasonDeletionBlocked, "Release", "%s", truncate(msg, 1024))
+	}
+}
+
 // orphanNotices are the Warnings for newly seen orphaned records.
 func orphanNotices(orphans []string) []notice {
 	out := make([]notice, len(orphans))
@@ -192,7 +213,9 @@ func (r *CustomerAccountReconciler) finalize(ctx context.Context, account *v1alp
 	}
 	if err != nil {
 		metrics.EnforcementErrors.Inc()
-		return fmt.Errorf("restoring namespaces before deletion: %w", err)
+		err = fmt.Errorf("restoring namespaces before deletion: %w", err)
+		r.reportDeletionBlocked(ctx, account, res, err)
+		return err
 	}
 	patch := client.MergeFrom(account.DeepCopy())
 	controllerutil.RemoveFinalizer(account, v1alpha1.Finalizer)

@@ -5,9 +5,13 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 )
 
 // Issue Trust, item 12: a frozen namespace relabelled to an account that
@@ -39,4 +43,41 @@ func TestUnevaluatedAccountReportsWhatIsInForce(t *testing.T) {
 		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"), "nothing is lifted for an account that is not evaluated")
+}
+
+// Issue Trust, item 14: an account whose deletion waits on a namespace it
+// cannot restore (here an unreadable record) says so in Ready and in a
+// Warning Event, and goes once the obstacle is gone.
+func TestBlockedDeletionIsReported(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	policy := createPolicy(t, g, nil)
+	acct := createAccount(t, g, policy.Name)
+	ns := tenantNamespace(t, g, acct.Name)
+	g.Eventually(func(g Gomega) {
+		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelPhase, "Good"))
+	}, waitFor, pollEach).Should(Succeed())
+	bad := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: enforcement.RecordName("rb", ns.UID, "admins"), Namespace: operatorNamespace,
+			Labels: map[string]string{enforcement.LabelRecordNamespaceUID: string(ns.UID), enforcement.LabelRecordKind: "RoleBinding"},
+		},
+		Type: enforcement.RecordType,
+		Data: map[string][]byte{enforcement.RecordKey: []byte("{torn")},
+	}
+	g.Expect(k8s.Create(ctx, bad)).To(Succeed())
+	g.Expect(k8s.Delete(ctx, get(g, acct.Name))).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		c := condition(get(g, acct.Name), v1alpha1.ConditionReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(v1alpha1.ReasonDeletionBlocked))
+		g.Expect(c.Message).To(ContainSubstring("unreadable"))
+		g.Expect(reasons(eventsFor(g, acct.Name))).To(ContainElement(v1alpha1.ReasonDeletionBlocked))
+	}, waitFor, pollEach).Should(Succeed())
+
+	g.Expect(k8s.Delete(ctx, bad)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(acct), &v1alpha1.CustomerAccount{}))
+	}, waitFor, pollEach).Should(BeTrue())
 }
