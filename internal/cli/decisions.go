@@ -118,9 +118,15 @@ var reinstateCmd = command{
 					return nil, "", fmt.Errorf("account %q is %s, not Terminated: only a terminated account can be reinstated, so nothing was recorded "+
 						"(to stop an incident counting, waive it)", acct.Name, phaseOrNew(p))
 				}
+				// Stored times have whole seconds: compare what will be stored.
+				when := when.Truncate(time.Second)
 				if s := acct.Status.PhaseSince; s != nil && !when.After(s.Time) {
-					return nil, "", usagef("--at %s is not after the termination at %s; a reinstatement only lifts a termination it follows",
-						when.Format(timeFmt), s.UTC().Format(timeFmt))
+					if *at != "" {
+						return nil, "", usagef("--at %s is not after the termination at %s; a reinstatement only lifts a termination it follows",
+							when.Format(timeFmt), s.UTC().Format(timeFmt))
+					}
+					// Terminated within this very second: date it the next one.
+					when = s.Add(time.Second)
 				}
 				return v1alpha1.Reinstatement{By: who, At: metav1.NewTime(when), Reason: *reason},
 					fmt.Sprintf("reinstated as of %s; incidents before then no longer count", when.Format(timeFmt)), nil

@@ -89,5 +89,15 @@ func TestDecisions(t *testing.T) {
 	}
 	sameExcept(t, before, reinstated, "reinstatement")
 
+	// Terminated within the current second by the operator's clock (here a
+	// second ahead of ours): the reinstatement is dated after it, since one
+	// dated the same second would not lift it (issue Trust, item 15).
+	justNow := time.Now().UTC().Truncate(time.Second).Add(time.Second)
+	setPhase(t, name, v1alpha1.PhaseTerminated, justNow)
+	run(t, "reinstate", name, "--reason", "Fresh start agreed.", "--by", "erin").ok(t)
+	if ri := get(t, name).Spec.Reinstatement; ri == nil || !ri.At.After(justNow) {
+		t.Fatalf("reinstatement right after a termination = %+v, want dated after %s", ri, justNow)
+	}
+
 	run(t, "hold", "no-such-account", "--for", "1h", "--reason", "r", "--by", "x").fails(t, `customer account "no-such-account" not found`)
 }

@@ -129,9 +129,16 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	policy = resolution.Policy
 
 	decision := lifecycle.Evaluate(account, policy, now)
+	specChanged := account.Status.ObservedGeneration != account.Generation
 	trimmed := recordDecision(&account.Status, policy, decision, now)
 	transition = decision.Transition
 	notices = droppedNotices(trimmed)
+	if specChanged {
+		// Announced once per spec change (the Ready message keeps saying it).
+		for _, why := range decision.Ignored {
+			notices = append(notices, notice{corev1.EventTypeWarning, ReasonDecisionIgnored, "A recorded decision has no effect: " + why + "."})
+		}
+	}
 	// Only entries already persisted are delivered, by the notification
 	// controller, which the status write wakes: enforcement never waits on
 	// a webhook.

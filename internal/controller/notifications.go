@@ -19,11 +19,14 @@ import (
 // held in memory, so restarts lose nothing, and enforcement never waits on
 // a webhook.
 
-// Reasons of notification Events.
+// Reasons of notification and decision Events.
 const (
 	ReasonNotificationFailed    = "NotificationFailed"
 	ReasonNotificationDelivered = "NotificationDelivered"
 	ReasonNotificationDropped   = "NotificationDropped"
+	// ReasonDecisionIgnored: a human decision recorded on the account has
+	// no effect (see lifecycle.Decision.Ignored).
+	ReasonDecisionIgnored = "DecisionIgnored"
 )
 
 // Retry backoff: retryBase after the first failure, doubling, capped.

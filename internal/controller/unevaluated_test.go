@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 )
 
@@ -80,4 +81,26 @@ func TestBlockedDeletionIsReported(t *testing.T) {
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(acct), &v1alpha1.CustomerAccount{}))
 	}, waitFor, pollEach).Should(BeTrue())
+}
+
+// Issue Trust, item 15: a decision with no effect is reported as a Warning
+// Event (and in Ready's message), not ignored silently.
+func TestIgnoredDecisionIsReported(t *testing.T) {
+	g := NewWithT(t)
+	policy := createPolicy(t, g, nil)
+	acct := createAccount(t, g, policy.Name)
+	waitPhase(g, acct.Name, v1alpha1.PhaseGood)
+	update(g, acct.Name, func(a *v1alpha1.CustomerAccount) {
+		a.Spec.TerminationApproval = &v1alpha1.Decision{By: "eager-manager", At: metav1.Now()}
+	})
+	g.Eventually(func(g Gomega) {
+		var notes []string
+		for _, e := range eventsFor(g, acct.Name) {
+			if e.Reason == controller.ReasonDecisionIgnored {
+				notes = append(notes, e.Note)
+			}
+		}
+		g.Expect(notes).To(ContainElement(ContainSubstring("approval by eager-manager was given while the account is Good")))
+		g.Expect(condition(get(g, acct.Name), v1alpha1.ConditionReady).Message).To(ContainSubstring("Ignored: "))
+	}, waitFor, pollEach).Should(Succeed())
 }

@@ -1,6 +1,8 @@
 package lifecycle
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,6 +52,10 @@ type Decision struct {
 	NextEvaluation *time.Time
 	// Explanation says why this phase, what happens next and when.
 	Explanation string
+	// Ignored lists the human decisions recorded on the account that have no
+	// effect (a reinstatement not after the termination, an approval given
+	// outside a FinalNotice), each saying why, so none is ignored silently.
+	Ignored []string
 	// ApprovalObservation is what status.approvalObservation should say:
 	// the recorded one while it is about the same approval, else the
 	// approval seen now, in the phase recorded before this evaluation; nil
@@ -125,8 +131,12 @@ func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		PrimaryConcern: f.primaryConcern(),
 		Conditions:     conditions(f, account, final),
 		Explanation:    explain(f, account, final, next),
+		Ignored:        ignoredDecisions(f, account, st),
 
 		ApprovalObservation: f.approval,
+	}
+	if len(d.Ignored) > 0 {
+		d.Explanation += " Ignored: " + strings.Join(d.Ignored, "; ") + "."
 	}
 	for k := warned; k <= terminated; k++ {
 		if f.score >= f.rules.th[k] {
@@ -207,6 +217,29 @@ func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
 		f.offerRecovery(&m, st.phase)
 	}
 	return m
+}
+
+// ignoredDecisions are the recorded decisions that have no effect from the
+// state st the account was evaluated in.
+func ignoredDecisions(f *facts, account *v1alpha1.CustomerAccount, st state) []string {
+	var out []string
+	if r := account.Spec.Reinstatement; r != nil && st.phase == terminated && !st.since.Before(r.At.Time) {
+		out = append(out, fmt.Sprintf("the reinstatement by %s dated %s is not after the termination at %s, so it does not lift it; record a reinstatement dated after %s",
+			r.By, fmtTime(r.At.Time), fmtTime(st.since), fmtTime(st.since)))
+	}
+	if a := account.Spec.TerminationApproval; a != nil && f.rules.requireApproval {
+		switch {
+		case st.phase < finalNotice && !a.At.Time.Before(st.since):
+			// (One from before this phase began is left over from an
+			// earlier FinalNotice, and not news.)
+			out = append(out, fmt.Sprintf("the termination approval by %s was given while the account is %s; an approval counts only when given during a FinalNotice",
+				a.By, st.phase.phase()))
+		case st.phase == finalNotice && (!approvalSeenInNotice(f.approval, st.since) || a.At.Time.Before(st.since)):
+			out = append(out, fmt.Sprintf("the termination approval by %s was given before this FinalNotice began at %s and does not count",
+				a.By, fmtTime(st.since)))
+		}
+	}
+	return out
 }
 
 // observeApproval keeps the recorded observation of the termination

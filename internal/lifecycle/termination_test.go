@@ -262,3 +262,36 @@ func TestApprovalWrittenInAdvanceNeverCounts(t *testing.T) {
 		t.Fatalf("with an approval given during the notice: phase %s (%s)", d.Phase, d.Conditions[0].Message)
 	}
 }
+
+// Issue Trust, item 15: decisions that have no effect are reported, not
+// ignored silently.
+func TestIgnoredDecisionsAreReported(t *testing.T) {
+	since := at(100 * day)
+	for _, tc := range []struct {
+		name    string
+		account *v1alpha1.CustomerAccount
+		want    string // "" : nothing ignored
+	}{
+		{"reinstatement dated exactly at the termination", acct(v1alpha1.PhaseTerminated, since, reinstatement(since)),
+			"the reinstatement by ceo dated " + fmtTime(since) + " is not after the termination"},
+		{"reinstatement from before the termination", acct(v1alpha1.PhaseTerminated, since, reinstatement(at(50*day))), "does not lift it"},
+		{"reinstatement after the termination", acct(v1alpha1.PhaseTerminated, since, reinstatement(at(101*day))), ""},
+		{"approval given while Warned", acct(v1alpha1.PhaseWarned, since, approval(at(105*day))),
+			"given while the account is Warned; an approval counts only when given during a FinalNotice"},
+		{"approval left over from before the phase began", acct(v1alpha1.PhaseGood, since, approval(at(90*day))), ""},
+		{"approval first seen before this FinalNotice", acct(v1alpha1.PhaseFinalNotice, since, approval(at(105*day)), seen(at(99*day), v1alpha1.PhaseWarned)),
+			"given before this FinalNotice began"},
+		{"approval during this FinalNotice", acct(v1alpha1.PhaseFinalNotice, since, approval(at(105*day))), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Evaluate(tc.account, pol(), at(106*day))
+			got := strings.Join(d.Ignored, "; ")
+			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Fatalf("ignored = %q, want %q", got, tc.want)
+			}
+			if tc.want != "" && !strings.Contains(d.Explanation, "Ignored: ") {
+				t.Errorf("explanation does not say what was ignored: %s", d.Explanation)
+			}
+		})
+	}
+}
