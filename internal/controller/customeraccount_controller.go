@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -128,11 +129,18 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	policy = resolution.Policy
 
+	recovered, err := r.recoverState(ctx, account, now)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if recovered != "" {
+		notices = append(notices, notice{corev1.EventTypeWarning, ReasonStateRecovered, recovered})
+	}
 	decision := lifecycle.Evaluate(account, policy, now)
 	specChanged := account.Status.ObservedGeneration != account.Generation
 	trimmed := recordDecision(&account.Status, policy, decision, now)
 	transition = decision.Transition
-	notices = droppedNotices(trimmed)
+	notices = append(notices, droppedNotices(trimmed)...)
 	if specChanged {
 		// Announced once per spec change (the Ready message keeps saying it).
 		for _, why := range decision.Ignored {
@@ -165,7 +173,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, enforceErr
 	}
 
-	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, decision.Explanation)
+	setReady(&account.Status, true, v1alpha1.ReasonEvaluated, strings.TrimSpace(recovered+" "+decision.Explanation))
 	account.Status.ObservedGeneration = account.Generation
 	next := decision.NextEvaluation
 	if res.Restricted {

@@ -27,6 +27,9 @@ const (
 	// ReasonDecisionIgnored: a human decision recorded on the account has
 	// no effect (see lifecycle.Decision.Ignored).
 	ReasonDecisionIgnored = "DecisionIgnored"
+	// ReasonStateRecovered: the account's status had lost its phase, which
+	// was recovered from its namespaces.
+	ReasonStateRecovered = "StateRecovered"
 )
 
 // Retry backoff: retryBase after the first failure, doubling, capped.

@@ -47,7 +47,9 @@ func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // specOrMetadataChanged ignores the reconciler's own status writes: the
-// status is an output, and reacting to it would loop.
+// status is an output, and reacting to it would loop. A status wiped by
+// someone else (a restore from a backup without status) is let through, to
+// be recovered from the world at once.
 func specOrMetadataChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -55,9 +57,16 @@ func specOrMetadataChanged() predicate.Predicate {
 			return o.GetGeneration() != n.GetGeneration() ||
 				!equalStrings(o.GetLabels(), n.GetLabels()) ||
 				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) ||
-				len(o.GetFinalizers()) != len(n.GetFinalizers())
+				len(o.GetFinalizers()) != len(n.GetFinalizers()) ||
+				statusWiped(o, n)
 		},
 	}
+}
+
+func statusWiped(o, n client.Object) bool {
+	oa, ok1 := o.(*v1alpha1.CustomerAccount)
+	na, ok2 := n.(*v1alpha1.CustomerAccount)
+	return ok1 && ok2 && oa.Status.Phase != "" && na.Status.Phase == ""
 }
 
 func createOrDelete() predicate.Predicate {

@@ -3,11 +3,14 @@ package controller_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -103,4 +106,55 @@ func TestIgnoredDecisionIsReported(t *testing.T) {
 		g.Expect(notes).To(ContainElement(ContainSubstring("approval by eager-manager was given while the account is Good")))
 		g.Expect(condition(get(g, acct.Name), v1alpha1.ConditionReady).Message).To(ContainSubstring("Ignored: "))
 	}, waitFor, pollEach).Should(Succeed())
+}
+
+// Issue Trust, item 9: a Terminated account whose status is wiped (a backup
+// restored without status) resumes Terminated from what its namespaces
+// record, without restoring the tenant in between.
+func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
+		p.Spec.NoticePeriod = &metav1.Duration{}
+		p.Spec.RequireApproval = ptr.To(false)
+	})
+	acct := createAccount(t, g, policy.Name)
+	ns := tenantNamespace(t, g, acct.Name)
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-admins", Namespace: ns.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+	}
+	g.Expect(k8s.Create(ctx, rb)).To(Succeed())
+	for _, id := range []string{"a", "b", "c"} {
+		addIncident(g, acct.Name, abuse(id, time.Now()))
+	}
+	waitPhase(g, acct.Name, v1alpha1.PhaseTerminated)
+	bindingGone := func(g Gomega) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(rb), &rbacv1.RoleBinding{})
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the tenant's binding is back: %v", err)
+	}
+	g.Eventually(bindingGone, waitFor, pollEach).Should(Succeed())
+
+	g.Eventually(func() error {
+		a := get(g, acct.Name)
+		a.Status = v1alpha1.CustomerAccountStatus{}
+		return k8s.Status().Update(ctx, a)
+	}, waitFor, pollEach).Should(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		a := get(g, acct.Name)
+		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseTerminated))
+		g.Expect(a.Status.History).To(BeEmpty(), "no transition: the tenant was never restored in between")
+		var notes []string
+		for _, e := range eventsFor(g, acct.Name) {
+			if e.Reason == controller.ReasonStateRecovered {
+				notes = append(notes, e.Note)
+			}
+		}
+		g.Expect(notes).To(ContainElement(ContainSubstring("Terminated since")), "events: %v; ready: %v", reasons(eventsFor(g, acct.Name)), condition(a, v1alpha1.ConditionReady))
+		g.Expect(notes).To(ContainElement(ContainSubstring("recovered from namespace " + ns.Name)))
+	}, waitFor, pollEach).Should(Succeed())
+	bindingGone(g)
+	g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
 }

@@ -3,12 +3,18 @@ package enforcement
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
+
+// AnnotationPhaseSince on a tenant Namespace is when its account entered
+// the phase of the phase label (RFC 3339): with the label, what an account
+// whose status was lost resumes from.
+const AnnotationPhaseSince = "accounts.lifecycle.dev/phase-since"
 
 // FreezeChanges is the namespace label accounts.lifecycle.dev/frozen=true;
 // the ValidatingAdmissionPolicy shipped in config/admission does the rest.
@@ -35,13 +41,17 @@ func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen
 	if phase != "" {
 		want[v1alpha1.LabelPhase], want[v1alpha1.LabelEnforcedFor] = &phase, &r.account.Name
 	}
+	since := ""
+	if s := r.account.Status.PhaseSince; phase != "" && s != nil && string(r.account.Status.Phase) == phase {
+		since = s.UTC().Format(time.RFC3339)
+	}
 	if frozen != nil {
 		want[v1alpha1.LabelFrozen] = nil
 		if *frozen {
 			want[v1alpha1.LabelFrozen] = ptr.To("true")
 		}
 	}
-	same := true
+	same := r.ns.Annotations[AnnotationPhaseSince] == since
 	for k, v := range want {
 		cur, ok := r.ns.Labels[k]
 		same = same && (v == nil && !ok || v != nil && ok && cur == *v)
@@ -60,6 +70,14 @@ func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen
 		} else {
 			ns.Labels[k] = *v
 		}
+	}
+	if since == "" {
+		delete(ns.Annotations, AnnotationPhaseSince)
+	} else {
+		if ns.Annotations == nil {
+			ns.Annotations = map[string]string{}
+		}
+		ns.Annotations[AnnotationPhaseSince] = since
 	}
 	// The optimistic lock makes a concurrent label change a conflict to
 	// retry rather than something silently overwritten.
