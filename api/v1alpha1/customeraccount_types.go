@@ -264,6 +264,26 @@ type NamespaceStatus struct {
 	Message string `json:"message,omitempty"`
 }
 
+// NamespaceSummary counts an account's tenant namespaces.
+type NamespaceSummary struct {
+	// total is the number of tenant namespaces.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Total int32 `json:"total"`
+	// restricted is how many have some action in force.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Restricted int32 `json:"restricted"`
+	// withMessages is how many report an error, a warning or a note.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	WithMessages int32 `json:"withMessages"`
+	// omitted is how many are not listed in status.namespaces.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Omitted int32 `json:"omitted"`
+}
+
 // Transition is one entry of the account's history.
 type Transition struct {
 	// from is the phase left.
@@ -377,12 +397,18 @@ type CustomerAccountStatus struct {
 	// human decision.
 	// +optional
 	ApprovalObservation *ApprovalObservation `json:"approvalObservation,omitempty"`
-	// namespaces reports enforcement on each tenant namespace.
+	// namespaces reports enforcement on the tenant namespaces: every one
+	// with something to say (an error, a warning, a note) first, then the
+	// rest by name, at most 64; namespaceSummary counts them all.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=64
 	Namespaces []NamespaceStatus `json:"namespaces,omitempty"`
+	// namespaceSummary counts the tenant namespaces, including those not
+	// listed in namespaces.
+	// +optional
+	NamespaceSummary *NamespaceSummary `json:"namespaceSummary,omitempty"`
 	// history lists recent transitions, newest first.
 	// +optional
 	// +listType=atomic

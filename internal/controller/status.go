@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +66,7 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 // recordEnforcement copies the enforcement result into the account status.
 // It returns the orphaned records not yet reported in status, to announce.
 func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.Result, dryRun bool, dryRunReason string) (newOrphans []string) {
-	status.Namespaces = res.Namespaces
+	status.Namespaces, status.NamespaceSummary = boundNamespaces(res.Namespaces)
 	newOrphans = recordOrphans(status, res.Orphans)
 	cond := metav1.Condition{Type: v1alpha1.ConditionAccessRestricted}
 	switch {
@@ -88,6 +89,44 @@ func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.R
 	}
 	meta.SetStatusCondition(&status.Conditions, cond)
 	return newOrphans
+}
+
+// maxNamespaces is the CRD's bound on status.namespaces: an account may
+// have any number of namespaces, but its status must always be writable.
+const maxNamespaces = 64
+
+// boundNamespaces keeps at most maxNamespaces entries, those with a message
+// first (they are what a human must see), then by name, and counts all.
+func boundNamespaces(all []v1alpha1.NamespaceStatus) ([]v1alpha1.NamespaceStatus, *v1alpha1.NamespaceSummary) {
+	if len(all) == 0 {
+		return nil, nil
+	}
+	sum := &v1alpha1.NamespaceSummary{Total: int32(len(all))}
+	for _, st := range all {
+		if len(st.Actions) > 0 {
+			sum.Restricted++
+		}
+		if st.Message != "" {
+			sum.WithMessages++
+		}
+	}
+	if len(all) <= maxNamespaces {
+		return all, sum
+	}
+	ordered := slices.Clone(all)
+	slices.SortStableFunc(ordered, func(a, b v1alpha1.NamespaceStatus) int {
+		if (a.Message != "") != (b.Message != "") {
+			if a.Message != "" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	kept := ordered[:maxNamespaces]
+	slices.SortFunc(kept, func(a, b v1alpha1.NamespaceStatus) int { return strings.Compare(a.Name, b.Name) })
+	sum.Omitted = int32(len(all) - maxNamespaces)
+	return kept, sum
 }
 
 // recordOrphans sets OrphanedRecords and returns the orphans its message did

@@ -158,3 +158,32 @@ func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
 	bindingGone(g)
 	g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelFrozen, "true"))
 }
+
+// Issue Trust, item 10: an account with more namespaces than its status can
+// list is still evaluated, enforced and recorded.
+func TestAccountWithManyNamespacesIsRecorded(t *testing.T) {
+	g := NewWithT(t)
+	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
+		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}
+	})
+	// The namespaces first, so the account is enforced over all of them at once.
+	name := unique("acct")
+	const n = 70 // more than the 64 status.namespaces lists
+	for range n {
+		tenantNamespace(t, g, name)
+	}
+	acct := &v1alpha1.CustomerAccount{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       v1alpha1.CustomerAccountSpec{PolicyName: policy.Name, Incidents: []v1alpha1.Incident{abuse("a", time.Now())}},
+	}
+	g.Expect(k8s.Create(context.Background(), acct)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), acct) })
+	g.Eventually(func(g Gomega) {
+		a := get(g, acct.Name)
+		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseWarned))
+		g.Expect(condition(a, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(a.Status.NamespaceSummary).NotTo(BeNil())
+		g.Expect(*a.Status.NamespaceSummary).To(Equal(v1alpha1.NamespaceSummary{Total: n, Restricted: n, Omitted: n - 64}))
+		g.Expect(a.Status.Namespaces).To(HaveLen(64))
+	}, 2*waitFor, pollEach).Should(Succeed())
+}
