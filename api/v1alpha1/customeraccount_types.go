@@ -86,6 +86,10 @@ type Waiver struct {
 	Reason string `json:"reason"`
 }
 
+// MaxIncidents is the ledger's bound (spec.incidents MaxItems), set by the
+// CEL cost budget of its rules and etcd's object size.
+const MaxIncidents = 500
+
 // Incident is one entry in the account's ledger. Once recorded it never
 // changes, except that a waiver may be added once.
 // +kubebuilder:validation:XValidation:rule="self.category == oldSelf.category && self.severity == oldSelf.severity && self.occurredAt == oldSelf.occurredAt && self.reportedBy == oldSelf.reportedBy && self.summary == oldSelf.summary && self.attribution == oldSelf.attribution && has(self.points) == has(oldSelf.points) && (!has(self.points) || self.points == oldSelf.points)",message="a recorded incident cannot be edited; to stop it counting, waive it (set incidents[].waiver), or record a new incident with a new id"
@@ -205,9 +209,38 @@ type Reinstatement struct {
 	Reason string `json:"reason"`
 }
 
+// Compaction is the recorded, explicit step that archives old incidents:
+// incidents that occurred before `before` may be removed from the ledger
+// (kubectl account compact removes only those that can no longer affect
+// the account, and writes them to an archive file first).
+type Compaction struct {
+	// by names who compacted the ledger.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is when the ledger was compacted.
+	// +required
+	At metav1.Time `json:"at"`
+	// before is the cut-off: incidents that occurred before it may be
+	// removed. It only moves forward.
+	// +required
+	Before metav1.Time `json:"before"`
+	// reason explains the compaction, e.g. where the archive is kept.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
+	// removed counts the incidents removed by every compaction so far.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Removed int32 `json:"removed,omitempty"`
+}
+
 // CustomerAccountSpec is the desired state of a CustomerAccount: who the
 // customer is and the ledger of what happened.
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.incidents) || has(self.incidents)",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.incidents) || sets.contains(has(self.incidents) ? self.incidents.map(n, n.id) : [], oldSelf.incidents.filter(o, !has(self.compaction) || o.occurredAt >= self.compaction.before).map(o, o.id))",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver); to archive incidents that no longer count, record a compaction (kubectl account compact)",fieldPath=".incidents"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.compaction) || (has(self.compaction) && (self.compaction == oldSelf.compaction || (self.compaction.before >= oldSelf.compaction.before && self.compaction.at > oldSelf.compaction.at && self.compaction.removed >= oldSelf.compaction.removed)))",message="a compaction is a recorded step: it cannot be removed or edited, and a new one must be later, with a cut-off no earlier and a removed count no smaller",fieldPath=".compaction"
 type CustomerAccountSpec struct {
 	// displayName is the human name of the customer.
 	// +optional
@@ -225,13 +258,18 @@ type CustomerAccountSpec struct {
 	// +kubebuilder:validation:MaxItems=20
 	Contacts []Contact `json:"contacts,omitempty"`
 	// incidents is the ledger. Entries are keyed by id so several writers can
-	// add entries with server-side apply. Entries cannot be removed.
+	// add entries with server-side apply. Entries cannot be removed, except
+	// those older than a recorded compaction's cut-off; at most 500 are
+	// held, so a long-lived account is compacted now and then.
 	// +optional
 	// +listType=map
 	// +listMapKey=id
 	// +kubebuilder:validation:MaxItems=500
-	// +kubebuilder:validation:XValidation:rule="sets.contains(self.map(n, n.id), oldSelf.map(o, o.id))",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
 	Incidents []Incident `json:"incidents,omitempty"`
+	// compaction records the latest archival of old incidents; see
+	// Compaction.
+	// +optional
+	Compaction *Compaction `json:"compaction,omitempty"`
 	// hold pauses escalation until hold.until.
 	// +optional
 	Hold *Hold `json:"hold,omitempty"`

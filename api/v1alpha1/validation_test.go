@@ -119,6 +119,17 @@ func rejections() []rejection {
 		{name: "remove all incidents", update: func(s map[string]any) { delete(s, "incidents") },
 			want: []string{"spec", msgCannotRemove}},
 		{name: "empty the incident list", update: setKey("incidents", []any{}), want: []string{"spec.incidents", msgCannotRemove}},
+		// A compaction admits removing only incidents older than its cut-off,
+		// and is itself a recorded step.
+		{name: "remove an incident newer than the compaction cut-off", create: setKey("incidents", []any{incident("inc-1"), incident("inc-2")}),
+			update: func(s map[string]any) {
+				s["incidents"] = []any{incident("inc-2")}
+				s["compaction"] = compaction("2026-09-01T00:00:00Z", "2026-11-01T00:00:00Z")
+			}, want: []string{"spec.incidents", msgCannotRemove}},
+		{name: "remove a compaction", create: setKey("compaction", compaction("2026-09-01T00:00:00Z", "2026-11-01T00:00:00Z")),
+			update: func(s map[string]any) { delete(s, "compaction") }, want: []string{"spec.compaction", "cannot be removed or edited"}},
+		{name: "move a compaction's cut-off back", create: setKey("compaction", compaction("2026-09-01T00:00:00Z", "2026-11-01T00:00:00Z")),
+			update: setKey("compaction", compaction("2026-08-01T00:00:00Z", "2026-11-02T00:00:00Z")), want: []string{"spec.compaction", "no earlier"}},
 		{name: "edit summary", update: setInc("summary", "It was nothing."), want: []string{"spec.incidents[0]", msgCannotEdit}},
 		{name: "edit severity", update: setInc("severity", "Minor"), want: []string{"spec.incidents[0]", msgCannotEdit}},
 		{name: "edit category", update: setInc("category", "Other"), want: []string{"spec.incidents[0]", msgCannotEdit}},
@@ -180,5 +191,29 @@ func TestSchemaRejects(t *testing.T) {
 				t.Fatalf("rejected update changed the object: resourceVersion %s -> %s", stored.GetResourceVersion(), rv)
 			}
 		})
+	}
+}
+
+func compaction(before, at string) map[string]any {
+	return map[string]any{"by": "ops", "at": at, "before": before, "reason": "yearly archive", "removed": int64(1)}
+}
+
+// A compaction admits removing the incidents older than its cut-off.
+func TestCompactionRemovesOldIncidents(t *testing.T) {
+	ctx := t.Context()
+	name := uniqueName("compact")
+	spec := validAccountSpec()
+	old := incident("inc-old")
+	old["occurredAt"] = "2025-01-01T00:00:00Z"
+	spec["incidents"] = []any{old, incident("inc-new")}
+	obj := accountObj(name, spec)
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	spec = obj.Object["spec"].(map[string]any)
+	spec["incidents"] = []any{incident("inc-new")}
+	spec["compaction"] = compaction("2026-01-01T00:00:00Z", "2026-11-01T00:00:00Z")
+	if err := k8sClient.Update(ctx, obj); err != nil {
+		t.Fatalf("compaction refused: %v", err)
 	}
 }

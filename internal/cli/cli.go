@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	authnv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -62,7 +63,7 @@ type command struct {
 	setup func(a *app, fs *pflag.FlagSet) func(ctx context.Context, args []string) error
 }
 
-var commands = []command{reportCmd, waiveCmd, holdCmd, approveCmd, reinstateCmd, explainCmd, simulateCmd}
+var commands = []command{reportCmd, waiveCmd, holdCmd, approveCmd, reinstateCmd, compactCmd, explainCmd, simulateCmd}
 
 // Run runs `kubectl account` with args (without the program name) and returns
 // the exit code. cfg, when not nil, is used instead of loading a kubeconfig.
@@ -175,6 +176,18 @@ func (a *app) whoami(ctx context.Context, c client.Client, given string) (string
 		return u, nil
 	}
 	return "", usagef("cannot tell who you are: pass --by (or --reported-by)")
+}
+
+// getAccount reads an account, saying plainly when there is none.
+func getAccount(ctx context.Context, c client.Client, name string) (*v1alpha1.CustomerAccount, error) {
+	acct := &v1alpha1.CustomerAccount{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, acct); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("customer account %q not found", name)
+		}
+		return nil, err
+	}
+	return acct, nil
 }
 
 // exactArgs checks the positional arguments are exactly the named ones.

@@ -149,14 +149,11 @@ func (a *app) decide(ctx context.Context, by, name, field string,
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		var acct v1alpha1.CustomerAccount
-		if err := c.Get(ctx, client.ObjectKey{Name: name}, &acct); err != nil {
-			if apierrors.IsNotFound(err) {
-				return fmt.Errorf("customer account %q not found", name)
-			}
+		acct, err := getAccount(ctx, c, name)
+		if err != nil {
 			return err
 		}
-		v, msg, err := value(&acct, who)
+		v, msg, err := value(acct, who)
 		if err != nil {
 			return err
 		}
@@ -167,7 +164,7 @@ func (a *app) decide(ctx context.Context, by, name, field string,
 		if err != nil {
 			return err
 		}
-		err = c.Patch(ctx, &acct, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager))
+		err = c.Patch(ctx, acct, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager))
 		switch {
 		case err == nil:
 			return a.printf("customeraccount/%s: %s\n", name, msg)

@@ -97,6 +97,9 @@ var reportCmd = command{
 			}
 			return a.editLedger(ctx, c, args[0], func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident) (*v1alpha1.Incident, error) {
 				switch {
+				case old == nil && len(acct.Spec.Incidents) >= v1alpha1.MaxIncidents:
+					return nil, fmt.Errorf("the ledger of account %q is full (%d incidents), so nothing was recorded: archive the incidents that no longer count "+
+						"with kubectl account compact %s --before TIME --reason TEXT --archive FILE, then report again", acct.Name, v1alpha1.MaxIncidents, acct.Name)
 				case old == nil:
 					return &inc, nil
 				case sameIncident(old, &inc):
@@ -165,11 +168,8 @@ var waiveCmd = command{
 func (a *app) editLedger(ctx context.Context, c client.Client, name string,
 	decide func(*v1alpha1.CustomerAccount, *v1alpha1.Incident) (*v1alpha1.Incident, error), id, verb string) error {
 	for attempt := 0; ; attempt++ {
-		var acct v1alpha1.CustomerAccount
-		if err := c.Get(ctx, client.ObjectKey{Name: name}, &acct); err != nil {
-			if apierrors.IsNotFound(err) {
-				return fmt.Errorf("customer account %q not found", name)
-			}
+		acct, err := getAccount(ctx, c, name)
+		if err != nil {
 			return err
 		}
 		var old *v1alpha1.Incident
@@ -178,11 +178,11 @@ func (a *app) editLedger(ctx context.Context, c client.Client, name string,
 				old = &acct.Spec.Incidents[i]
 			}
 		}
-		inc, err := decide(&acct, old)
+		inc, err := decide(acct, old)
 		if err != nil || inc == nil {
 			return err
 		}
-		owned := ownedIncidents(&acct, FieldManager)
+		owned := ownedIncidents(acct, FieldManager)
 		entries := []any{}
 		for i := range acct.Spec.Incidents {
 			if r := &acct.Spec.Incidents[i]; owned[r.ID] && r.ID != id {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
@@ -128,6 +130,35 @@ func TestCheckPolicy(t *testing.T) {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("error %q does not mention %q", err, s)
 				}
+			}
+		})
+	}
+}
+
+// Issue Trust, item 16: only incidents that can no longer change a decision
+// may be compacted away.
+func TestCompactable(t *testing.T) {
+	now := at(200 * day) // the default window is 90 days
+	a := acct(v1alpha1.PhaseGood, at(0))
+	withRecovery := pol(func(s *v1alpha1.AccountPolicySpec) { s.RecoveryPeriod = &metav1.Duration{Duration: 10 * day} })
+	for _, tc := range []struct {
+		name   string
+		policy *v1alpha1.AccountPolicy
+		inc    v1alpha1.Incident
+		want   bool
+	}{
+		{"expired long ago", pol(), inc("a", at(50*day)), true},
+		{"still counting", pol(), inc("a", at(150*day)), false},
+		{"expired within the recovery period", withRecovery, inc("a", at(105*day)), false},
+		{"expired before the recovery period", withRecovery, inc("a", at(99*day)), true},
+		{"vendor-caused", pol(), inc("a", at(190*day), vendor), true},
+		{"waived long ago", pol(), inc("a", at(150*day), waived(at(151*day))), true},
+		{"no policy", nil, inc("a", at(10*day)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := Compactable(a, tc.policy, &tc.inc, now)
+			if got != tc.want {
+				t.Errorf("Compactable = %v (%s), want %v", got, why, tc.want)
 			}
 		})
 	}

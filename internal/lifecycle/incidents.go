@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -87,4 +88,29 @@ func span(inc *v1alpha1.Incident, reinstated *time.Time, window time.Duration) (
 		end = *reinstated
 	}
 	return start, end
+}
+
+// Compactable reports whether removing the incident from the ledger can no
+// longer change any decision about the account at now or later: it never
+// counts again, and it stopped counting before the recovery period that a
+// step down looks back over. The reason says why not when it is not.
+func Compactable(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident, now time.Time) (bool, string) {
+	if inc.Attribution == v1alpha1.AttributionVendor {
+		return true, ""
+	}
+	if policy == nil {
+		return false, "no policy governs the account, so its window is unknown"
+	}
+	r := rulesOf(policy)
+	start, end := span(inc, reinstatedAt(account), r.window)
+	if w := inc.Waiver; w != nil && w.At.Time.Before(end) {
+		end = w.At.Time
+	}
+	if !start.Before(end) {
+		return true, "" // never counted
+	}
+	if horizon := now.Add(-r.recovery); end.After(horizon) {
+		return false, fmt.Sprintf("it counts (or counted) until %s, within the policy's window or recovery period", fmtTime(end))
+	}
+	return true, ""
 }
