@@ -6,10 +6,16 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -232,5 +238,102 @@ func TestFrozenNamespaceRefusesConnect(t *testing.T) {
 	want := []string{"namespace " + ns + " is frozen", "account " + acct.Name}
 	for _, sub := range []string{"exec", "attach", "portforward"} {
 		eventually(t, "pods/"+sub+" refused in a frozen namespace", func() error { return deniedWith(connect(sub), want) })
+	}
+}
+
+// The tenant matrix (issue Trust): a tenant administrator (bound to admin in
+// its namespace, so RBAC allows all of this) tries every way around a
+// restriction once the namespace is frozen; each attempt is refused by the
+// freeze, naming the account.
+func TestTenantMatrixIsRefused(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	create(t, admin, binding(ns, "tenant-admin", "ClusterRole", "admin", subject(rbacv1.UserKind, "mallory", "")),
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}, Spec: podTemplate("app", corev1.RestartPolicyAlways).Spec})
+	// Not ScaleToZero, which would delete the bare pod tried below.
+	restrict := Request{Account: acct, Phase: v1alpha1.PhaseFinalNotice, Actions: []v1alpha1.EnforcementAction{
+		v1alpha1.ActionFreezeChanges, v1alpha1.ActionBlockNewWorkloads, v1alpha1.ActionIsolateNetwork}}
+	if _, err := newEnforcer(admin).Enforce(ctx, restrict); err != nil {
+		t.Fatal(err)
+	}
+	cfg := userConfig(t, "mallory")
+	mallory, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mergePatch := func(o client.Object, patch string) error {
+		return mallory.Patch(ctx, o, client.RawPatch(types.MergePatchType, []byte(patch)))
+	}
+	attempts := map[string]func() error{
+		"create a ConfigMap": func() error {
+			return mallory.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: ns}})
+		},
+		"create a bare Pod": func() error {
+			return mallory.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "miner", Namespace: ns}, Spec: podTemplate("miner", corev1.RestartPolicyAlways).Spec})
+		},
+		"create a RoleBinding": func() error {
+			return mallory.Create(ctx, binding(ns, "backdoor", "ClusterRole", "admin", subject(rbacv1.UserKind, "mallory-2", "")))
+		},
+		"create an allow-all NetworkPolicy": func() error {
+			return mallory.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "open", Namespace: ns},
+				Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}})
+		},
+		"delete the isolating NetworkPolicy": func() error {
+			return mallory.Delete(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: NetworkPolicyName, Namespace: ns}})
+		},
+		"delete the blocking quota": func() error {
+			return mallory.Delete(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: QuotaName, Namespace: ns}})
+		},
+		"scale a Deployment through /scale": func() error {
+			_, err := cs.AppsV1().Deployments(ns).UpdateScale(ctx, "web", &autoscalingv1.Scale{
+				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns}, Spec: autoscalingv1.ScaleSpec{Replicas: 3}}, metav1.UpdateOptions{})
+			return err
+		},
+		"drop the prior-replicas annotation": func() error {
+			return mergePatch(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns}},
+				`{"metadata":{"annotations":{"`+AnnotationPriorReplicas+`":null}}}`)
+		},
+		"add a finalizer to a RoleBinding": func() error {
+			return mergePatch(&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "alice-edit", Namespace: ns}},
+				`{"metadata":{"finalizers":["tenant.example/hold"]}}`)
+		},
+		"unsuspend a CronJob": func() error {
+			return mergePatch(&batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "backup", Namespace: ns}}, `{"spec":{"suspend":false}}`)
+		},
+		"evict a pod": func() error {
+			return cs.CoreV1().Pods(ns).EvictV1(ctx, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}})
+		},
+		"delete a pod": func() error {
+			return mallory.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}})
+		},
+		"exec into a pod": func() error {
+			return cs.CoreV1().RESTClient().Post().Namespace(ns).Resource("pods").Name("app").SubResource("exec").
+				Param("command", "true").Param("stdout", "true").Do(ctx).Error()
+		},
+		"port-forward to a pod": func() error {
+			return cs.CoreV1().RESTClient().Post().Namespace(ns).Resource("pods").Name("app").SubResource("portforward").Do(ctx).Error()
+		},
+	}
+	want := []string{"namespace " + ns + " is frozen", "account " + acct.Name, "phase FinalNotice"}
+	// Kubernetes' admin role grants no write on quotas: RBAC refuses first.
+	byRBAC := map[string][]string{"delete the blocking quota": {`cannot delete resource "resourcequotas"`}}
+	for name, attempt := range attempts {
+		w := want
+		if r, ok := byRBAC[name]; ok {
+			w = r
+		}
+		eventually(t, name, func() error { return deniedWith(attempt(), w) })
+	}
+	// The namespace itself is not the tenant's to relabel.
+	n := get(t, "", ns, &corev1.Namespace{})
+	delete(n.Labels, v1alpha1.LabelFrozen)
+	if err := mallory.Update(ctx, n); !apierrors.IsForbidden(err) {
+		t.Errorf("unfreezing the namespace: %v, want Forbidden", err)
 	}
 }

@@ -191,7 +191,7 @@ type world map[string]client.Object
 var worldKinds = []client.ObjectList{
 	&rbacv1.RoleBindingList{}, &rbacv1.RoleList{}, &appsv1.DeploymentList{}, &appsv1.StatefulSetList{},
 	&appsv1.ReplicaSetList{}, &appsv1.DaemonSetList{}, &corev1.ReplicationControllerList{},
-	&batchv1.CronJobList{}, &batchv1.JobList{}, &corev1.ResourceQuotaList{},
+	&batchv1.CronJobList{}, &batchv1.JobList{}, &corev1.ResourceQuotaList{}, &corev1.PodList{},
 	&networkingv1.NetworkPolicyList{}, &corev1.ConfigMapList{},
 }
 
@@ -230,7 +230,8 @@ func listWorld(t testing.TB, ns string) world {
 
 // snapshot is the world with what a round trip may legitimately change
 // blanked out: versions, managed fields, generation (and a DaemonSet's
-// template generation), and the identity of recreated RoleBindings.
+// template generation), and the identity of objects set aside and
+// recreated (RoleBindings, NetworkPolicies, a squatting quota, pods).
 func snapshot(t testing.TB, ns string) world {
 	t.Helper()
 	w := listWorld(t, ns)
@@ -242,9 +243,15 @@ func snapshot(t testing.TB, ns string) world {
 			// The API server counts template changes here, like generation.
 			delete(ds.Annotations, "deprecated.daemonset.template.generation")
 		}
-		if _, ok := o.(*rbacv1.RoleBinding); ok {
+		switch p := o.(type) {
+		case *rbacv1.RoleBinding, *networkingv1.NetworkPolicy, *corev1.ResourceQuota:
+			// Set aside and recreated: a new identity.
 			o.SetUID("")
 			o.SetCreationTimestamp(metav1.Time{})
+		case *corev1.Pod:
+			o.SetUID("")
+			o.SetCreationTimestamp(metav1.Time{})
+			p.Status = corev1.PodStatus{}
 		}
 	}
 	return w
