@@ -119,7 +119,9 @@ func dyingClient(t *testing.T, n int64) (client.Client, *atomic.Bool, *atomic.In
 }
 
 // cycle is a full terminate -> reinstate cycle, step by step.
-func cycle(acct *v1alpha1.CustomerAccount) []Request { return []Request{terminated(acct), reinstated(acct)} }
+func cycle(acct *v1alpha1.CustomerAccount) []Request {
+	return []Request{terminated(acct), reinstated(acct)}
+}
 
 // Crash after the N-th write, for every N over a full terminate ->
 // reinstate cycle: a fresh process resumes the cycle at the step that was
