@@ -72,50 +72,13 @@ func dyingClient(t *testing.T, n int64) (client.Client, *atomic.Bool, *atomic.In
 		}
 		return nil
 	}
-	return interceptClient(t, interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, o client.Object, opts ...client.GetOption) error {
-			if err := read(); err != nil {
-				return err
-			}
-			return c.Get(ctx, key, o, opts...)
-		},
-		List: func(ctx context.Context, c client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {
-			if err := read(); err != nil {
-				return err
-			}
-			return c.List(ctx, l, opts...)
-		},
-		Create: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.CreateOption) error {
-			if isDryRun(opts) {
-				if err := read(); err != nil {
-					return err
-				}
-				return c.Create(ctx, o, opts...)
-			}
-			if err := write(); err != nil {
-				return err
-			}
-			return c.Create(ctx, o, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.UpdateOption) error {
-			if err := write(); err != nil {
-				return err
-			}
-			return c.Update(ctx, o, opts...)
-		},
-		Patch: func(ctx context.Context, c client.WithWatch, o client.Object, p client.Patch, opts ...client.PatchOption) error {
-			if err := write(); err != nil {
-				return err
-			}
-			return c.Patch(ctx, o, p, opts...)
-		},
-		Delete: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.DeleteOption) error {
-			if err := write(); err != nil {
-				return err
-			}
-			return c.Delete(ctx, o, opts...)
-		},
-	}), &dead, &writes
+	return interceptClient(t, failingVerbs(func(verb string) error {
+		switch verb {
+		case "get", "list", "dry-run":
+			return read()
+		}
+		return write()
+	})), &dead, &writes
 }
 
 // cycle is a full terminate -> reinstate cycle, step by step.
@@ -236,7 +199,8 @@ func TestAPIErrorMatrix(t *testing.T) {
 	}
 }
 
-// failingVerbs injects fail(verb)'s error before a request of that verb.
+// failingVerbs injects fail(verb)'s error before a request of that verb
+// (get, list, create, dry-run (a dry-run create), update, patch, delete).
 func failingVerbs(fail func(verb string) error) interceptor.Funcs {
 	return interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, o client.Object, opts ...client.GetOption) error {
@@ -252,7 +216,11 @@ func failingVerbs(fail func(verb string) error) interceptor.Funcs {
 			return c.List(ctx, l, opts...)
 		},
 		Create: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.CreateOption) error {
-			if err := fail("create"); err != nil {
+			verb := "create"
+			if isDryRun(opts) {
+				verb = "dry-run"
+			}
+			if err := fail(verb); err != nil {
 				return err
 			}
 			return c.Create(ctx, o, opts...)
