@@ -74,10 +74,10 @@ test: manifests generate vet ## Run unit tests and envtest suites against a real
 	KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 -timeout 30m
 
 .PHONY: test-reliability
-test-reliability: manifests generate ## The long reliability suite: a crash after every write of a cycle, the full API error matrix (docs/reliability.md).
+test-reliability: manifests generate ## The long reliability suite: a crash after every write of a cycle, the full API error matrix, 200 accounts under leader kills (docs/reliability.md).
 	@assets=$$($(CONTROL_PLANE)) && \
-	KUBEBUILDER_ASSETS="$$assets" RELIABILITY_LONG=1 go test ./internal/enforcement -count=1 -timeout 30m -v \
-		-run 'TestCrashAfterEveryWriteOfACycle|TestAPIErrorMatrix' | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|reliability_test'
+	KUBEBUILDER_ASSETS="$$assets" RELIABILITY_LONG=1 go test ./internal/enforcement ./test/e2e -count=1 -timeout 40m -v \
+		-run 'TestCrashAfterEveryWriteOfACycle|TestAPIErrorMatrix|TestLeaderKilledDuringAWave' | grep -E '^(--- |PASS|FAIL|ok)|reliability_test'
 
 .PHONY: bench
 bench: ## Run benchmarks and print the figures.

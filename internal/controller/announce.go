@@ -40,6 +40,15 @@ type announcer struct {
 	done map[string]time.Time // event name -> transition time
 }
 
+// announceAll announces the recorded transitions recent enough to announce,
+// oldest first (usually just the newest one).
+func (a *announcer) announceAll(ctx context.Context, c client.Client, account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) {
+	h := account.Status.History
+	for i := len(h) - 1; i >= 0; i-- {
+		a.announce(ctx, c, account, policy, h[i], now)
+	}
+}
+
 // announce writes the Event of a persisted history entry unless this
 // process already did, or it is too old to announce.
 func (a *announcer) announce(ctx context.Context, c client.Client, account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition, now time.Time) {

@@ -85,8 +85,8 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	var notices []notice
 	defer func() {
 		if equality.Semantic.DeepEqual(base.Status, account.Status) {
-			if policy != nil && len(account.Status.History) > 0 {
-				r.announcer.announce(ctx, r.Client, account, policy, account.Status.History[0], now)
+			if policy != nil {
+				r.announcer.announceAll(ctx, r.Client, account, policy, now)
 			}
 			return
 		}
@@ -104,8 +104,8 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if transition != nil {
 			metrics.Transitions.WithLabelValues(string(transition.From), string(transition.To)).Inc()
 		}
-		if policy != nil && len(account.Status.History) > 0 {
-			r.announcer.announce(ctx, r.Client, account, policy, account.Status.History[0], now)
+		if policy != nil {
+			r.announcer.announceAll(ctx, r.Client, account, policy, now)
 		}
 		emitNotices(r.Recorder, account, notices)
 	}()
@@ -134,7 +134,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	if recovered != "" {
-		notices = append(notices, notice{corev1.EventTypeWarning, ReasonStateRecovered, recovered})
+		markPending(account, policy, &account.Status.History[0])
 	}
 	decision := lifecycle.Evaluate(account, policy, now)
 	specChanged := account.Status.ObservedGeneration != account.Generation

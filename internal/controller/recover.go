@@ -19,8 +19,11 @@ import (
 // reinstalled) from the world: the phase label and phase-since annotation
 // the enforcer leaves on every namespace it manages for the account. The
 // most severe phase found wins, so a terminated tenant is never restored
-// just because its account forgot it was terminated. It returns a note for
-// the Ready message when it recovered anything.
+// just because its account forgot it was terminated. The recovered phase
+// is recorded as a history entry (reason StateRecovered), so it is
+// announced: the phase may have been put in force by a manager that died
+// before recording the transition, which nobody was told of. It returns a
+// note for the Ready message when it recovered anything.
 func (r *CustomerAccountReconciler) recoverState(ctx context.Context, account *v1alpha1.CustomerAccount, now time.Time) (string, error) {
 	if account.Status.Phase != "" {
 		return "", nil
@@ -33,9 +36,16 @@ func (r *CustomerAccountReconciler) recoverState(ctx context.Context, account *v
 	if phase == "" {
 		return "", nil
 	}
+	note := fmt.Sprintf("The status had no phase; %s since %s was recovered from namespace %s.", phase, since.UTC().Format(time.RFC3339), from)
 	account.Status.Phase = phase
 	account.Status.PhaseSince = &metav1.Time{Time: since}
-	return fmt.Sprintf("The status had no phase; %s since %s was recovered from namespace %s.", phase, since.UTC().Format(time.RFC3339), from), nil
+	account.Status.History = append([]v1alpha1.Transition{{
+		To: phase, At: metav1.NewTime(now), Score: account.Status.Score, Reason: ReasonStateRecovered, Message: note,
+	}}, account.Status.History...)
+	if len(account.Status.History) > maxHistory {
+		account.Status.History = account.Status.History[:maxHistory]
+	}
+	return note, nil
 }
 
 func namespacePhases(items []corev1.Namespace) []lifecycle.RecordedPhase {
