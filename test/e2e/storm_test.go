@@ -133,4 +133,3 @@ func TestConflictStormAndFailingEnforcement(t *testing.T) {
 	t.Logf("status writes attempted: %d (%d refused with 409) for %d spec changes and 2 transitions", settled, refused.Load(), incidents+1)
 	g.Expect(settled).To(BeNumerically("<=", 6*(incidents+1)), "writes bounded")
 }
-
