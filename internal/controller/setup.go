@@ -32,7 +32,12 @@ type EventRecorder = events.EventRecorder
 func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.CustomerAccount{}, builder.WithPredicates(specOrMetadataChanged())).
-		Watches(&v1alpha1.AccountPolicy{}, handler.EnqueueRequestsFromMapFunc(r.accountsForPolicy)).
+		// Only what can change a decision: a policy's spec (generation),
+		// labels, creation and deletion; never its status, which the policy
+		// reconciler rewrites as accounts change (that would fan every
+		// account change out to every account).
+		Watches(&v1alpha1.AccountPolicy{}, handler.EnqueueRequestsFromMapFunc(r.accountsForPolicy),
+			builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(accountForNamespace),
 			builder.WithPredicates(predicate.Or[client.Object](predicate.LabelChangedPredicate{}, createOrDelete())))
 	for _, kind := range driftWatched() {
