@@ -33,7 +33,7 @@ func main() {
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme: controller.NewScheme(),
-		Client: controller.ClientOptions(),
+		Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
 		Metrics: metricsserver.Options{
 			BindAddress:   metricsAddr,
 			SecureServing: secureMetrics,

@@ -103,8 +103,8 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 	say("in another terminal:  export KUBECONFIG=%s; kubectl apply -k config/samples; kubectl get acct -o wide", abs)
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Client:                 controller.ClientOptions(),
+		Scheme: scheme,
+		Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: "0",
 	})

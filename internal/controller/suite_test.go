@@ -81,8 +81,8 @@ func runSuite(m *testing.M) int {
 	defer hooks.Close()
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Client:                 controller.ClientOptions(),
+		Scheme: scheme,
+		Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})

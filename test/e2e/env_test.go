@@ -50,7 +50,7 @@ func startManager(g Gomega, cfg *rest.Config,
 	wire func(mgr ctrl.Manager, cancel context.CancelFunc, o *controller.Options)) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
+		Scheme: controller.NewScheme(), Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
 		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 		// Each test (and each go test -count run) starts a fresh manager in
 		// this process.

@@ -34,7 +34,7 @@ type electingManager struct {
 func startElectingManager(g Gomega, cfg *rest.Config) electingManager {
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: controller.NewScheme(), Client: controller.ClientOptions(),
+		Scheme: controller.NewScheme(), Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
 		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
 		LeaderElection:          true,
