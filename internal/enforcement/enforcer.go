@@ -294,17 +294,25 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 // action failing does not stop the others: every restriction that can be
 // put in force is, and the errors are joined. The freeze is lifted last and
 // only once every other reversal succeeded, so tenants never act on a
-// half-restored namespace.
+// half-restored namespace. Only the actions the in-force mark says may be
+// in force are reversed (all of them when it is unknown), so a namespace
+// with nothing in force costs no reads.
 func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.EnforcementAction]bool) error {
 	// The phase label is written together with the frozen label so the
-	// admission policy's message names the right phase.
+	// admission policy's message names the right phase, and the mark grows
+	// to cover what is about to be put in force before any of it is.
 	freeze := want[v1alpha1.ActionFreezeChanges] || r.frozen() // lifted last, below
-	if err := e.setLabels(ctx, r, r.phase, &freeze); err != nil {
+	maybe, known := r.markedInForce()
+	start := keepMark
+	if known {
+		start = setMark(union(maybe, want))
+	}
+	if err := e.setLabels(ctx, r, r.phase, &freeze, start); err != nil {
 		return err
 	}
 	var errs []error
 	for _, a := range revertOrder {
-		if !want[a] && a != v1alpha1.ActionFreezeChanges {
+		if !want[a] && a != v1alpha1.ActionFreezeChanges && (!known || maybe[a]) {
 			if err := e.impl(a).revert(ctx, r); err != nil {
 				errs = append(errs, fmt.Errorf("lifting %s: %w", a, err))
 			}
@@ -323,18 +331,17 @@ func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.Enfo
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if !want[v1alpha1.ActionFreezeChanges] {
-		return e.unfreeze(ctx, r)
-	}
-	return nil
+	// Everything else is lifted: the mark says exactly what is in force.
+	return e.setLabels(ctx, r, r.phase, ptr.To(want[v1alpha1.ActionFreezeChanges]), setMark(want))
 }
 
 // release reverses every action and removes the operator's labels; the
 // freeze and the labels go only once everything else is back.
 func (e *Enforcer) release(ctx context.Context, r *nsRun) error {
+	maybe, known := r.markedInForce()
 	var errs []error
 	for _, a := range revertOrder {
-		if a == v1alpha1.ActionFreezeChanges {
+		if a == v1alpha1.ActionFreezeChanges || known && !maybe[a] {
 			continue
 		}
 		if err := e.impl(a).revert(ctx, r); err != nil {
@@ -344,7 +351,7 @@ func (e *Enforcer) release(ctx context.Context, r *nsRun) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	return e.setLabels(ctx, r, "", ptr.To(false))
+	return e.setLabels(ctx, r, "", ptr.To(false), removeMark)
 }
 
 // dryRun sets the phase label only and reports what would be in force,
@@ -353,7 +360,7 @@ func (e *Enforcer) dryRun(ctx context.Context, r *nsRun, want map[v1alpha1.Enfor
 	if reason == "" {
 		reason = "dry run"
 	}
-	if err := e.setLabels(ctx, r, r.phase, nil); err != nil {
+	if err := e.setLabels(ctx, r, r.phase, nil, keepMark); err != nil {
 		return err
 	}
 	if err := e.discover(ctx, r); err != nil {

@@ -47,6 +47,20 @@ func reinstated(acct *v1alpha1.CustomerAccount) Request {
 	return Request{Account: acct, Phase: v1alpha1.PhaseGood}
 }
 
+// terminatedTenant is a populated namespace of a new account with every
+// action in force, and the namespace's world from before.
+func terminatedTenant(t *testing.T) (*v1alpha1.CustomerAccount, string, world) {
+	t.Helper()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	before := snapshot(t, ns)
+	if _, err := newEnforcer(admin).Enforce(context.Background(), terminated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	return acct, ns, before
+}
+
 // tenantNamespace creates a namespace labelled for the account.
 func tenantNamespace(t testing.TB, account string, labels map[string]string) string {
 	t.Helper()
@@ -289,16 +303,21 @@ func requireSameWorld(t testing.TB, want, got world) {
 }
 
 // withPhase returns w with the namespace's phase and enforced-for labels
-// set for phase ("": absent), for comparing after a round trip, which
-// leaves them.
+// and an empty in-force mark set for phase ("": absent), for comparing
+// after a round trip back to no restriction, which leaves them.
 func withPhase(w world, ns, phase string) world {
 	n := w["Namespace/"+ns].DeepCopyObject().(*corev1.Namespace)
 	if phase == "" {
 		delete(n.Labels, v1alpha1.LabelPhase)
 		delete(n.Labels, v1alpha1.LabelEnforcedFor)
+		delete(n.Annotations, AnnotationInForce)
 	} else {
 		n.Labels[v1alpha1.LabelPhase] = phase
 		n.Labels[v1alpha1.LabelEnforcedFor] = n.Labels[v1alpha1.LabelAccount]
+		if n.Annotations == nil {
+			n.Annotations = map[string]string{}
+		}
+		n.Annotations[AnnotationInForce] = "" // nothing in force
 	}
 	out := maps.Clone(w)
 	out["Namespace/"+ns] = n

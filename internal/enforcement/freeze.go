@@ -26,17 +26,18 @@ func (e *Enforcer) frozenInForce(_ context.Context, r *nsRun) (bool, error) {
 }
 
 func (e *Enforcer) freeze(ctx context.Context, r *nsRun) error {
-	return e.setLabels(ctx, r, r.phase, ptr.To(true))
+	return e.setLabels(ctx, r, r.phase, ptr.To(true), keepMark)
 }
 
 func (e *Enforcer) unfreeze(ctx context.Context, r *nsRun) error {
-	return e.setLabels(ctx, r, r.phase, ptr.To(false))
+	return e.setLabels(ctx, r, r.phase, ptr.To(false), keepMark)
 }
 
 // setLabels brings the operator's labels on the namespace to phase ("":
-// absent, with the enforced-for label) and frozen (nil: leave as it is) in
-// a single write, and only writes when something differs.
-func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen *bool) error {
+// absent, with the enforced-for label) and frozen (nil: leave as it is),
+// and its in-force mark to mark (keepMark: leave it), in a single write,
+// and only writes when something differs.
+func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen *bool, mark markUpdate) error {
 	want := map[string]*string{v1alpha1.LabelPhase: nil, v1alpha1.LabelEnforcedFor: nil}
 	if phase != "" {
 		want[v1alpha1.LabelPhase], want[v1alpha1.LabelEnforcedFor] = &phase, &r.account.Name
@@ -51,7 +52,9 @@ func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen
 			want[v1alpha1.LabelFrozen] = ptr.To("true")
 		}
 	}
-	same := r.ns.Annotations[AnnotationPhaseSince] == since
+	curMark, hasMark := r.ns.Annotations[AnnotationInForce]
+	same := r.ns.Annotations[AnnotationPhaseSince] == since &&
+		(mark.keep || mark.remove && !hasMark || !mark.remove && hasMark && curMark == mark.value)
 	for k, v := range want {
 		cur, ok := r.ns.Labels[k]
 		same = same && (v == nil && !ok || v != nil && ok && cur == *v)
@@ -71,13 +74,19 @@ func (e *Enforcer) setLabels(ctx context.Context, r *nsRun, phase string, frozen
 			ns.Labels[k] = *v
 		}
 	}
+	if ns.Annotations == nil {
+		ns.Annotations = map[string]string{}
+	}
 	if since == "" {
 		delete(ns.Annotations, AnnotationPhaseSince)
 	} else {
-		if ns.Annotations == nil {
-			ns.Annotations = map[string]string{}
-		}
 		ns.Annotations[AnnotationPhaseSince] = since
+	}
+	switch {
+	case mark.remove:
+		delete(ns.Annotations, AnnotationInForce)
+	case !mark.keep:
+		ns.Annotations[AnnotationInForce] = mark.value
 	}
 	// The optimistic lock makes a concurrent label change a conflict to
 	// retry rather than something silently overwritten.

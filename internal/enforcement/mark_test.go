@@ -1,0 +1,80 @@
+package enforcement
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// readCountingClient counts gets and lists.
+func readCountingClient(t *testing.T) (client.Client, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	return interceptClient(t, failingVerbs(func(verb string) error {
+		if verb == "get" || verb == "list" {
+			n.Add(1)
+		}
+		return nil
+	})), &n
+}
+
+// Issue Scale: a settled account with nothing in force costs the same few
+// reads whatever the number of its namespaces (the in-force mark says there
+// is nothing to reverse), where every action used to be looked for in
+// every namespace.
+func TestNothingInForceCostsNoReadsPerNamespace(t *testing.T) {
+	ctx := context.Background()
+	reads := func(namespaces int, forget bool) int64 {
+		acct := newAccount(t)
+		var names []string
+		for range namespaces {
+			ns := tenantNamespace(t, acct.Name, nil)
+			populate(t, ns)
+			names = append(names, ns)
+		}
+		if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+			t.Fatal(err)
+		}
+		if forget { // as before the mark existed
+			for _, ns := range names {
+				n := get(t, "", ns, &corev1.Namespace{})
+				delete(n.Annotations, AnnotationInForce)
+				if err := admin.Update(ctx, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		c, n := readCountingClient(t)
+		if _, err := newEnforcer(c).Enforce(ctx, reinstated(acct)); err != nil {
+			t.Fatal(err)
+		}
+		return n.Load()
+	}
+	one, five := reads(1, false), reads(5, false)
+	if one != five || one > 4 {
+		t.Errorf("settled Good account: %d reads with 1 namespace, %d with 5; want the same few", one, five)
+	}
+	t.Logf("reads of a settled Good account: %d with 1 namespace, %d with 5; without the mark: %d with 5", one, five, reads(5, true))
+}
+
+// A careless admin removes the in-force mark of a restricted namespace:
+// the operator does not trust its absence and reverses everything, exactly.
+func TestMissingMarkMeansReverseEverything(t *testing.T) {
+	ctx := context.Background()
+	acct, ns, before := terminatedTenant(t)
+	n := get(t, "", ns, &corev1.Namespace{})
+	if n.Annotations[AnnotationInForce] == "" {
+		t.Fatalf("no in-force mark on a terminated namespace: %v", n.Annotations)
+	}
+	delete(n.Annotations, AnnotationInForce)
+	if err := admin.Update(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	requireSameWorld(t, withPhase(before, ns, "Good"), snapshot(t, ns))
+}
