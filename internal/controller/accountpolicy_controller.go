@@ -9,8 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -50,7 +53,8 @@ func (r *AccountPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	meta.SetStatusCondition(&policy.Status.Conditions, ready)
 
 	var accounts v1alpha1.CustomerAccountList
-	if err := r.List(ctx, &accounts, client.MatchingFields{governingPolicyField: policy.Name}); err != nil {
+	// Read-only: the cache's objects are counted, not copied.
+	if err := r.List(ctx, &accounts, client.MatchingFields{governingPolicyField: policy.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
 	var counts v1alpha1.PhaseCounts
@@ -110,9 +114,24 @@ func (r *AccountPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AccountPolicy{}).
-		Watches(&v1alpha1.CustomerAccount{}, handler.EnqueueRequestsFromMapFunc(policiesForAccount)).
+		Watches(&v1alpha1.CustomerAccount{}, handler.EnqueueRequestsFromMapFunc(policiesForAccount),
+			builder.WithPredicates(countsMayChange())).
 		Named("accountpolicy").
 		Complete(r)
+}
+
+// countsMayChange passes the account events that can change a policy's
+// counts: creation, deletion, and a change of phase or policy. Other status
+// writes (a score, a message, a notification's progress) are not counted.
+func countsMayChange() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*v1alpha1.CustomerAccount)
+			n, ok2 := e.ObjectNew.(*v1alpha1.CustomerAccount)
+			return !ok1 || !ok2 || o.Status.Phase != n.Status.Phase || o.Status.Policy != n.Status.Policy ||
+				o.Spec.PolicyName != n.Spec.PolicyName
+		},
+	}
 }
 
 // policiesForAccount enqueues the policy that governs an account (its

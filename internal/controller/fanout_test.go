@@ -16,7 +16,10 @@ import (
 
 // reconciles is how many times the account controller has reconciled, from
 // controller-runtime's own metric.
-func reconciles(g Gomega) float64 {
+func reconciles(g Gomega) float64 { return reconcilesOf(g, "customeraccount") }
+
+// reconcilesOf is how many times the named controller has reconciled.
+func reconcilesOf(g Gomega, controllerName string) float64 {
 	families, err := ctrlmetrics.Registry.Gather()
 	g.Expect(err).NotTo(HaveOccurred())
 	total := 0.0
@@ -26,7 +29,7 @@ func reconciles(g Gomega) float64 {
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == "customeraccount" {
+				if l.GetName() == "controller" && l.GetValue() == controllerName {
 					total += m.GetCounter().GetValue()
 				}
 			}
@@ -122,4 +125,24 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// Issue Scale: a status write that changes no count (a score below the
+// next threshold) does not make the policy controller recount.
+func TestScoreChangeDoesNotRecountThePolicy(t *testing.T) {
+	g := NewWithT(t)
+	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.Thresholds.Warned = 3 })
+	acct := createAccount(t, g, policy.Name)
+	waitPhase(g, acct.Name, v1alpha1.PhaseGood)
+	var before float64
+	g.Eventually(func() bool {
+		b := reconcilesOf(g, "accountpolicy")
+		time.Sleep(500 * time.Millisecond)
+		before = reconcilesOf(g, "accountpolicy")
+		return b == before
+	}, waitFor, pollEach).Should(BeTrue())
+	addIncident(g, acct.Name, abuse("a", time.Now())) // 2 points: still Good
+	g.Eventually(func(g Gomega) { g.Expect(get(g, acct.Name).Status.Score).To(Equal(int32(2))) }, waitFor, pollEach).Should(Succeed())
+	g.Consistently(func() float64 { return reconcilesOf(g, "accountpolicy") - before }, time.Second, pollEach).Should(BeZero(),
+		"the policy was recounted for a score change")
 }

@@ -55,21 +55,24 @@ func TestUnevaluatedAccountReportsWhatIsInForce(t *testing.T) {
 func TestBlockedDeletionIsReported(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	policy := createPolicy(t, g, nil)
+	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
+		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionRevokeAccess}
+	})
 	acct := createAccount(t, g, policy.Name)
 	ns := tenantNamespace(t, g, acct.Name)
-	g.Eventually(func(g Gomega) {
-		g.Expect(getNamespace(g, ns.Name).Labels).To(HaveKeyWithValue(v1alpha1.LabelPhase, "Good"))
+	g.Expect(k8s.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "admins", Namespace: ns.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+	})).To(Succeed())
+	addIncident(g, acct.Name, abuse("a", time.Now()))
+	// Access revoked; then the record is torn.
+	bad := &corev1.Secret{}
+	g.Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: enforcement.RecordName("rb", ns.UID, "admins")}, bad)
 	}, waitFor, pollEach).Should(Succeed())
-	bad := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: enforcement.RecordName("rb", ns.UID, "admins"), Namespace: operatorNamespace,
-			Labels: map[string]string{enforcement.LabelRecordNamespaceUID: string(ns.UID), enforcement.LabelRecordKind: "RoleBinding"},
-		},
-		Type: enforcement.RecordType,
-		Data: map[string][]byte{enforcement.RecordKey: []byte("{torn")},
-	}
-	g.Expect(k8s.Create(ctx, bad)).To(Succeed())
+	bad.Data = map[string][]byte{enforcement.RecordKey: []byte("{torn")}
+	g.Expect(k8s.Update(ctx, bad)).To(Succeed())
 	g.Expect(k8s.Delete(ctx, get(g, acct.Name))).To(Succeed())
 
 	g.Eventually(func(g Gomega) {
@@ -84,6 +87,10 @@ func TestBlockedDeletionIsReported(t *testing.T) {
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(acct), &v1alpha1.CustomerAccount{}))
 	}, waitFor, pollEach).Should(BeTrue())
+	// The lost record was reported and the namespace was released.
+	n := getNamespace(g, ns.Name)
+	g.Expect(n.Annotations).NotTo(HaveKey(enforcement.AnnotationSetAside))
+	g.Expect(n.Labels).NotTo(HaveKey(v1alpha1.LabelPhase))
 }
 
 // Issue Trust, item 15: a decision with no effect is reported as a Warning

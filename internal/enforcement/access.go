@@ -110,7 +110,7 @@ func (e *Enforcer) canRecreate(ctx context.Context, rb *rbacv1.RoleBinding) (boo
 
 func (e *Enforcer) restoreAccess(ctx context.Context, r *nsRun) error {
 	recs, err := e.readRecords(ctx, r, roleBindingRecords)
-	if err != nil || len(recs) == 0 {
+	if err != nil || len(recs) == 0 && r.lost(roleBindingRecords, recs) == 0 {
 		return err
 	}
 	created, err := e.restoreRecorded(ctx, r, roleBindingRecords, recs, func(name string, rec client.Object) {

@@ -100,7 +100,7 @@ func (e *Enforcer) removeIsolation(ctx context.Context, r *nsRun) error {
 		return err
 	}
 	delete(recs, NetworkPolicyName) // remove's business
-	if len(recs) > 0 {
+	if len(recs) > 0 || r.lost(networkPolicyRecords, recs) > 0 {
 		created, err := e.restoreRecorded(ctx, r, networkPolicyRecords, recs, func(name string, _ client.Object) {
 			r.warn(ReasonRestoreConflict,
 				"NetworkPolicy %s was created by someone else while the network was isolated and was left as they made it; the recorded policy was not restored", name)

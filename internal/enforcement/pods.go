@@ -56,7 +56,7 @@ func (e *Enforcer) stopPods(ctx context.Context, r *nsRun, all workloads) ([]str
 // restorePods recreates the recorded pods and drops the records.
 func (e *Enforcer) restorePods(ctx context.Context, r *nsRun) ([]string, error) {
 	recs, err := e.readRecords(ctx, r, podRecords)
-	if err != nil || len(recs) == 0 {
+	if err != nil || len(recs) == 0 && r.lost(podRecords, recs) == 0 {
 		return nil, err
 	}
 	if _, err := e.restoreRecorded(ctx, r, podRecords, recs, func(name string, _ client.Object) {
