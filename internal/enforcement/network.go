@@ -47,15 +47,14 @@ var networkPolicyRecords = newRecordKind[networkingv1.NetworkPolicy]("NetworkPol
 
 // tenantPolicies are the NetworkPolicies that isolation sets aside.
 func (e *Enforcer) tenantPolicies(ctx context.Context, r *nsRun) ([]client.Object, error) {
-	var list networkingv1.NetworkPolicyList
-	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
-		return nil, fmt.Errorf("listing NetworkPolicies: %w", err)
+	all, err := lister(&networkingv1.NetworkPolicyList{})(ctx, e.Client, r.ns.Name)
+	if err != nil {
+		return nil, err
 	}
 	var out []client.Object
-	for i := range list.Items {
-		np := &list.Items[i]
+	for _, np := range all {
 		// One of our name, ours or a squatter, is ensure's business.
-		if np.Name == NetworkPolicyName || np.Labels[v1alpha1.LabelKeep] == "true" {
+		if np.GetName() == NetworkPolicyName || np.GetLabels()[v1alpha1.LabelKeep] == "true" {
 			continue
 		}
 		out = append(out, np)

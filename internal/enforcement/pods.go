@@ -2,7 +2,6 @@ package enforcement
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -31,14 +30,13 @@ var podRecords = newRecordKind[corev1.Pod]("Pod", "pod", func(p *corev1.Pod) {
 // stopPods records and deletes the pods no workload controls, returning
 // what it stopped.
 func (e *Enforcer) stopPods(ctx context.Context, r *nsRun, all workloads) ([]string, error) {
-	var list corev1.PodList
-	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
-		return nil, fmt.Errorf("listing pods: %w", err)
+	pods, err := lister(&corev1.PodList{})(ctx, e.Client, r.ns.Name)
+	if err != nil {
+		return nil, err
 	}
 	var stop []client.Object
-	for i := range list.Items {
-		p := &list.Items[i]
-		if all.controlledBy(p, podControllers...) || p.DeletionTimestamp != nil && len(p.Finalizers) == 0 {
+	for _, p := range pods {
+		if all.controlledBy(p, podControllers...) || p.GetDeletionTimestamp() != nil && len(p.GetFinalizers()) == 0 {
 			continue
 		}
 		stop = append(stop, p)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -314,7 +315,7 @@ func lister(proto client.ObjectList) func(context.Context, client.Client, string
 	return func(ctx context.Context, c client.Client, ns string) ([]client.Object, error) {
 		list := proto.DeepCopyObject().(client.ObjectList)
 		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-			return nil, fmt.Errorf("listing workloads: %w", err)
+			return nil, fmt.Errorf("listing %ss: %w", strings.TrimSuffix(reflect.TypeOf(proto).Elem().Name(), "List"), err)
 		}
 		items, err := meta.ExtractList(list)
 		if err != nil {
