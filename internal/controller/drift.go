@@ -47,14 +47,7 @@ func driftWatched() []client.Object {
 // the spec (generation), labels, annotations or finalizers, not status.
 func changedInSubstance() predicate.Predicate {
 	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, n := e.ObjectOld, e.ObjectNew
-			return o.GetGeneration() != n.GetGeneration() ||
-				!equalStrings(o.GetLabels(), n.GetLabels()) ||
-				!equalStrings(o.GetAnnotations(), n.GetAnnotations()) ||
-				len(o.GetFinalizers()) != len(n.GetFinalizers()) ||
-				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
-		},
+		UpdateFunc:  func(e event.UpdateEvent) bool { return metadataChanged(e.ObjectOld, e.ObjectNew, true) },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
 }

@@ -58,14 +58,19 @@ func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 func specOrMetadataChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, n := e.ObjectOld, e.ObjectNew
-			return o.GetGeneration() != n.GetGeneration() ||
-				!equalStrings(o.GetLabels(), n.GetLabels()) ||
-				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) ||
-				len(o.GetFinalizers()) != len(n.GetFinalizers()) ||
-				statusWiped(o, n)
+			return metadataChanged(e.ObjectOld, e.ObjectNew, false) || statusWiped(e.ObjectOld, e.ObjectNew)
 		},
 	}
+}
+
+// metadataChanged: the spec (generation), labels, finalizers or deletion
+// changed, and the annotations too when withAnnotations.
+func metadataChanged(o, n client.Object, withAnnotations bool) bool {
+	return o.GetGeneration() != n.GetGeneration() ||
+		!equalStrings(o.GetLabels(), n.GetLabels()) ||
+		withAnnotations && !equalStrings(o.GetAnnotations(), n.GetAnnotations()) ||
+		len(o.GetFinalizers()) != len(n.GetFinalizers()) ||
+		!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
 }
 
 func statusWiped(o, n client.Object) bool {
