@@ -36,8 +36,9 @@ const (
 // announcer remembers which transition Events this process has written,
 // so a settled account costs no write; the API server is the real record.
 type announcer struct {
-	mu   sync.Mutex
-	done map[string]time.Time // event name -> transition time
+	mu        sync.Mutex
+	done      map[string]time.Time // event name -> transition time
+	lastSweep time.Time
 }
 
 // announceAll announces the recorded transitions recent enough to announce,
@@ -61,10 +62,15 @@ func (a *announcer) announce(ctx context.Context, c client.Client, account *v1al
 		a.done = map[string]time.Time{}
 	}
 	_, seen := a.done[name]
-	for n, at := range a.done {
-		if now.Sub(at) > announceWithin {
-			delete(a.done, n)
+	// Forget what is too old to announce again, at most once a minute: a
+	// sweep on every call would cost a wave of transitions quadratic time.
+	if now.Sub(a.lastSweep) > time.Minute {
+		for n, at := range a.done {
+			if now.Sub(at) > announceWithin {
+				delete(a.done, n)
+			}
 		}
+		a.lastSweep = now
 	}
 	a.mu.Unlock()
 	if seen {
