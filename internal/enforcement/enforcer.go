@@ -157,7 +157,7 @@ func (e *Enforcer) Enforce(ctx context.Context, req Request) (Result, error) {
 			return e.dryRun(ctx, r, want, req.DryRunReason)
 		}
 		return e.enforce(ctx, r, want)
-	})
+	}, false)
 }
 
 // Release restores everything in every tenant namespace of account and
@@ -166,7 +166,7 @@ func (e *Enforcer) Release(ctx context.Context, account *v1alpha1.CustomerAccoun
 	if account == nil || account.Name == "" {
 		return Result{}, errors.New("enforcement: release needs an account")
 	}
-	return e.run(ctx, account, "", e.release)
+	return e.run(ctx, account, "", e.release, true)
 }
 
 // Inspect reports what is in force in every tenant namespace of account
@@ -180,7 +180,7 @@ func (e *Enforcer) Inspect(ctx context.Context, account *v1alpha1.CustomerAccoun
 	return e.run(ctx, account, "", func(ctx context.Context, r *nsRun) error {
 		r.notes = append(r.notes, why)
 		return e.discover(ctx, r)
-	})
+	}, false)
 }
 
 func (req Request) validate() (map[v1alpha1.EnforcementAction]bool, error) {
@@ -232,7 +232,10 @@ func (r *nsRun) warnPersistent(reason, format string, args ...any) {
 	r.warnings = append(r.warnings, warning{reason: reason, message: fmt.Sprintf(format, args...), persistent: true})
 }
 
-func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, phase string, do func(context.Context, *nsRun) error) (Result, error) {
+// run applies do to every tenant namespace of account, restores those that
+// left it, and looks for orphaned records when that can have changed (or
+// always, when releasing).
+func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, phase string, do func(context.Context, *nsRun) error, releasing bool) (Result, error) {
 	var list corev1.NamespaceList
 	if err := e.Client.List(ctx, &list, client.MatchingLabels{v1alpha1.LabelAccount: account.Name}); err != nil {
 		return Result{}, fmt.Errorf("listing namespaces of account %s: %w", account.Name, err)
@@ -282,11 +285,13 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 		res.add(r)
 	}
 	sort.Slice(res.Namespaces, func(i, j int) bool { return res.Namespaces[i].Name < res.Namespaces[j].Name })
-	orphans, err := e.orphans(ctx, account)
-	if err != nil {
-		errs = append(errs, err)
+	if releasing || mayHaveOrphans(account, list.Items) {
+		orphans, err := e.orphans(ctx, account)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		res.Orphans = orphans
 	}
-	res.Orphans = orphans
 	return res, errors.Join(errs...)
 }
 

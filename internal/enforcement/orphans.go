@@ -9,11 +9,39 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
+
+// mayHaveOrphans says whether looking for orphans is worth a List: only
+// when one of the account's namespaces is gone (or left) since its status
+// was written, a namespace has no in-force mark yet (new, or deleted and
+// created again under the same name between two reconciles), or orphans
+// were reported before (to keep the report true). A settled account costs
+// nothing.
+func mayHaveOrphans(account *v1alpha1.CustomerAccount, current []corev1.Namespace) bool {
+	for _, ns := range current {
+		if _, marked := ns.Annotations[AnnotationInForce]; !marked {
+			return true
+		}
+	}
+	if c := meta.FindStatusCondition(account.Status.Conditions, v1alpha1.ConditionOrphanedRecords); c != nil && c.Status == metav1.ConditionTrue {
+		return true
+	}
+	if sum := account.Status.NamespaceSummary; sum != nil && int(sum.Total) > len(current) {
+		return true
+	}
+	for _, st := range account.Status.Namespaces {
+		if !slices.ContainsFunc(current, func(ns corev1.Namespace) bool { return ns.Name == st.Name }) {
+			return true
+		}
+	}
+	return false
+}
 
 // orphans reports the records this account wrote whose namespace no longer
 // exists under the UID they were written for. They are never restored into

@@ -68,9 +68,11 @@ func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) 
 	old.UID = "uid-of-old"
 	ns := tenantNamespace(t, old.Name, nil)
 	create(t, admin, binding(ns, "old-admins", "ClusterRole", "admin", subject(rbacv1.UserKind, "mallory", "")))
-	if _, err := newEnforcer(admin).Enforce(ctx, revokeOnly(old)); err != nil {
+	revoked, err := newEnforcer(admin).Enforce(ctx, revokeOnly(old))
+	if err != nil {
 		t.Fatal(err)
 	}
+	old.Status.Namespaces = revoked.Namespaces // as the controller records it
 	kept := len(recordSecrets(t, ns))
 	if kept != 1 {
 		t.Fatalf("%d records, want 1", kept)
@@ -111,6 +113,37 @@ func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) 
 	}
 	if len(all.Items) != 1 {
 		t.Errorf("%d records of the old account, want its 1 record kept for a human", len(all.Items))
+	}
+}
+
+// Scale gates the search for orphans (a List of the account's records) to
+// reconciles where one can have appeared. A namespace deleted and created
+// again under the same name by the same account between two reconciles is
+// one: its records are orphans, reported on the very next Enforce although
+// the status still lists a namespace of that name.
+func TestRecreatedNamespaceOfTheSameAccountReportsOrphansAtOnce(t *testing.T) {
+	ctx := context.Background()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	create(t, admin, binding(ns, "admins", "ClusterRole", "admin", subject(rbacv1.UserKind, "mallory", "")))
+	revoked, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct.Status.Namespaces = revoked.Namespaces // as the controller records it
+	settled, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct))
+	if err != nil || len(settled.Orphans) != 0 {
+		t.Fatalf("settled: orphans %q, err %v", settled.Orphans, err)
+	}
+
+	deleteNamespace(t, ns)
+	create(t, admin, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{v1alpha1.LabelAccount: acct.Name}}})
+	res, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Orphans) != 1 || !strings.Contains(res.Orphans[0], "is another one") {
+		t.Errorf("orphans = %q, want the record of the namespace's earlier incarnation reported", res.Orphans)
 	}
 }
 
