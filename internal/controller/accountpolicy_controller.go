@@ -114,7 +114,7 @@ func (r *AccountPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AccountPolicy{}).
-		Watches(&v1alpha1.CustomerAccount{}, handler.EnqueueRequestsFromMapFunc(policiesForAccount),
+		Watches(&v1alpha1.CustomerAccount{}, delayed{inner: handler.EnqueueRequestsFromMapFunc(policiesForAccount), after: countsDelay},
 			builder.WithPredicates(countsMayChange())).
 		Named("accountpolicy").
 		Complete(r)

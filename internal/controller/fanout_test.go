@@ -12,6 +12,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/controller"
 )
 
 // reconciles is how many times the account controller has reconciled, from
@@ -147,4 +148,38 @@ func TestScoreChangeDoesNotRecountThePolicy(t *testing.T) {
 	g.Eventually(func(g Gomega) { g.Expect(get(g, acct.Name).Status.Score).To(Equal(int32(2))) }, waitFor, pollEach).Should(Succeed())
 	g.Consistently(func() float64 { return reconcilesOf(g, "accountpolicy") - before }, time.Second, pollEach).Should(BeZero(),
 		"the policy was recounted for a score change")
+}
+
+// Issue Scale: a wave of transitions under one policy is counted in a few
+// recounts, not one recount (and one policy status write) per account.
+func TestAWaveOfTransitionsRecountsThePolicyOnce(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	policy := createPolicy(t, g, nil)
+	const n = 20
+	var names []string
+	for range n {
+		names = append(names, createAccount(t, g, policy.Name).Name)
+	}
+	for _, name := range names {
+		waitPhase(g, name, v1alpha1.PhaseGood)
+	}
+	var before float64
+	g.Eventually(func() bool {
+		b := reconcilesOf(g, "accountpolicy")
+		time.Sleep(2 * controller.CountsDelay)
+		before = reconcilesOf(g, "accountpolicy")
+		return b == before
+	}, waitFor, pollEach).Should(BeTrue())
+
+	for _, name := range names {
+		addIncident(g, name, abuse("a", time.Now()))
+	}
+	g.Eventually(func(g Gomega) {
+		p := &v1alpha1.AccountPolicy{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(policy), p)).To(Succeed())
+		g.Expect(p.Status.Phases.Warned).To(Equal(int32(n)))
+	}, waitFor, pollEach).Should(Succeed())
+	g.Expect(reconcilesOf(g, "accountpolicy")-before).To(BeNumerically("<=", n/4),
+		"the policy was recounted for every account of the wave")
 }
