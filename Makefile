@@ -83,6 +83,11 @@ test-reliability: manifests generate ## The long reliability suite: a crash afte
 bench: ## Run benchmarks and print the figures.
 	go test ./internal/... -run '^$$' -bench . -benchmem
 
+.PHONY: bench-scale
+bench-scale: manifests generate build ## Measure the operator at N accounts (default 1000) against a plain client on a local control plane; ARGS adds flags (docs/performance.md).
+	@assets=$$($(CONTROL_PLANE)) && \
+	go run ./hack/benchscale --assets "$$assets" --manager bin/manager -n $${N:-1000} --json bench-scale.json $(ARGS)
+
 .PHONY: fuzz
 fuzz: ## Fuzz the lifecycle engine for FUZZTIME (default 60s).
 	go test ./internal/lifecycle -run '^$$' -fuzz FuzzEvaluate -fuzztime $${FUZZTIME:-60s}

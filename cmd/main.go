@@ -18,6 +18,7 @@ func main() {
 	var (
 		metricsAddr, probeAddr, operatorNamespace string
 		leaderElect, secureMetrics                bool
+		accountWorkers                            int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
@@ -25,6 +26,8 @@ func main() {
 	flag.BoolVar(&secureMetrics, "metrics-secure", false, "Serve metrics over HTTPS with authn/authz.")
 	flag.StringVar(&operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "account-lifecycle-operator-system"),
 		"Namespace the operator runs in: never enforced on, and where access records are kept.")
+	flag.IntVar(&accountWorkers, "account-workers", controller.DefaultAccountWorkers,
+		"How many accounts are reconciled at once. More use more of the API server's capacity; see docs/performance.md.")
 	opts := zap.Options{Development: true}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -48,7 +51,13 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controller.SetupAll(mgr, controller.DefaultOptions(mgr, operatorNamespace)); err != nil {
+	if accountWorkers < 1 {
+		setupLog.Error(nil, "--account-workers must be at least 1", "value", accountWorkers)
+		os.Exit(1)
+	}
+	options := controller.DefaultOptions(mgr, operatorNamespace)
+	options.AccountWorkers = accountWorkers
+	if err := controller.SetupAll(mgr, options); err != nil {
 		setupLog.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}

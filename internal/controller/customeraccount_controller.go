@@ -38,6 +38,8 @@ type CustomerAccountReconciler struct {
 	Clock    clock.PassiveClock
 	Recorder EventRecorder
 	Enforcer *enforcement.Enforcer
+	// Workers is how many accounts are reconciled at once (0: the default).
+	Workers int
 
 	announcer announcer
 }

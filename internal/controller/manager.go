@@ -52,6 +52,9 @@ type Options struct {
 	// Notifier delivers transitions to policies' webhooks; nil leaves
 	// pending notifications pending.
 	Notifier *notify.Notifier
+	// AccountWorkers is how many accounts are reconciled at once; 0 uses
+	// DefaultAccountWorkers.
+	AccountWorkers int
 }
 
 // DefaultOptions are the production wiring: the real clock, an enforcer and
@@ -82,6 +85,7 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 		Clock:    opts.Clock,
 		Recorder: recorder,
 		Enforcer: opts.Enforcer,
+		Workers:  opts.AccountWorkers,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

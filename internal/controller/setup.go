@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,8 +20,11 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// accountWorkers is how many accounts are reconciled at once.
-const accountWorkers = 4
+// DefaultAccountWorkers is how many accounts are reconciled at once unless
+// the manager is told otherwise (--account-workers). A reconcile mostly
+// waits on the API server, so more workers than cores keep it busy; see
+// docs/performance.md for the measurement behind the figure.
+const DefaultAccountWorkers = 8
 
 // EventRecorder emits events.k8s.io Events.
 type EventRecorder = events.EventRecorder
@@ -47,7 +51,7 @@ func (r *CustomerAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return b.Named("customeraccount").
 		// Accounts are independent; a few workers keep one slow webhook or
 		// a large tenant from holding up every other account.
-		WithOptions(controller.Options{MaxConcurrentReconciles: accountWorkers}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: cmp.Or(r.Workers, DefaultAccountWorkers)}).
 		Complete(r)
 }
 
