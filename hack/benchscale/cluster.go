@@ -155,11 +155,13 @@ type counts struct {
 	ownReads, ownWrs float64 // the bench's own
 	reconciles       float64 // the account controller's
 	policyReconciles float64
-	cpu, heap        float64 // manager CPU seconds and heap in use
+	cpu, heap        float64            // manager CPU seconds and heap in use
+	byResource       map[string]float64 // "verb resource" -> requests, operator resources only
 }
 
 func (cl *cluster) read(ctx context.Context) (counts, error) {
-	out := counts{at: time.Now(), ownReads: float64(cl.own.reads.Load()), ownWrs: float64(cl.own.writes.Load())}
+	out := counts{at: time.Now(), ownReads: float64(cl.own.reads.Load()), ownWrs: float64(cl.own.writes.Load()),
+		byResource: map[string]float64{}}
 	body, err := cl.raw.Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
 		return out, fmt.Errorf("API server metrics: %w", err)
@@ -167,6 +169,9 @@ func (cl *cluster) read(ctx context.Context) (counts, error) {
 	for _, s := range parseMetrics(string(body), "apiserver_request_total") {
 		if !operatorResources[s.labels["resource"]] {
 			continue
+		}
+		if v := s.labels["verb"]; v != "WATCH" {
+			out.byResource[v+" "+s.labels["resource"]] += s.value
 		}
 		switch s.labels["verb"] {
 		case "GET", "LIST":

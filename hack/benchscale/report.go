@@ -121,6 +121,14 @@ func (b *bench) record(ctx context.Context, name string, accounts int, before co
 		WritesPerAccount:     per(after.writes - before.writes - (after.ownWrs - before.ownWrs)),
 		Writes:               after.writes - before.writes - (after.ownWrs - before.ownWrs),
 		CPUSeconds:           after.cpu - before.cpu,
+		Requests:             map[string]float64{},
+	}
+	// Per account, the bench's own requests included (it only patches
+	// accounts and creates fixtures before a phase starts).
+	for k, v := range after.byResource {
+		if d := v - before.byResource[k]; d > 0 {
+			row.Requests[k] = per(d)
+		}
 	}
 	if b.rawPerWrite > 0 && !strings.HasPrefix(name, "at rest") && !strings.HasPrefix(name, "steady") {
 		row.RawSeconds = (b.rawPerWrite * time.Duration(accounts)).Seconds()
@@ -165,6 +173,9 @@ type row struct {
 	P50ms                float64 `json:"p50ms,omitempty"`
 	P99ms                float64 `json:"p99ms,omitempty"`
 	MaxMs                float64 `json:"maxMs,omitempty"`
+	// Requests are the API server's requests per account by verb and
+	// resource, the bench's own included.
+	Requests map[string]float64 `json:"requestsPerAccount"`
 }
 
 func (r *report) print(out io.Writer) {

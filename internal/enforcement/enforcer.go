@@ -215,6 +215,8 @@ type nsRun struct {
 	reversed []string // actions reversed, with details
 	warnings []warning
 	notes    []string // status message parts that are not warnings
+	// records are this namespace's records as last listed; nil: list again.
+	records []corev1.Secret
 }
 
 type warning struct {

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 // readCountingClient counts gets and lists.
@@ -77,4 +78,23 @@ func TestMissingMarkMeansReverseEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireSameWorld(t, withPhase(before, ns, "Good"), snapshot(t, ns))
+}
+
+// Issue Scale: enforcing a namespace whose every action is already in force
+// lists its records once, not once per action that keeps records.
+func TestSettledRestrictedNamespaceListsItsRecordsOnce(t *testing.T) {
+	acct, _, _ := terminatedTenant(t)
+	var lists atomic.Int64
+	c := interceptClient(t, interceptor.Funcs{List: func(ctx context.Context, c client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {
+		if _, ok := l.(*corev1.SecretList); ok {
+			lists.Add(1)
+		}
+		return c.List(ctx, l, opts...)
+	}})
+	if _, err := newEnforcer(c).Enforce(context.Background(), terminated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	if n := lists.Load(); n != 1 {
+		t.Errorf("a settled terminated namespace listed Secrets %d times, want 1", n)
+	}
 }

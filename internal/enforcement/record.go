@@ -127,17 +127,26 @@ func (k recordKind) sameAsRecorded(entry recordEntry, cur client.Object) bool {
 }
 
 // readRecords returns the kind's records for namespace r.ns (by UID). An
-// unreadable record is an error: it is never overwritten or dropped.
+// unreadable record is an error: it is never overwritten or dropped. The
+// records of every kind are read in one List per namespace run and kept
+// until a record is written, so a namespace whose actions are all in force
+// costs one List of records, not one per action.
 func (e *Enforcer) readRecords(ctx context.Context, r *nsRun, k recordKind) (records, error) {
-	var list corev1.SecretList
-	if err := e.Client.List(ctx, &list, client.InNamespace(e.OperatorNamespace), client.MatchingLabels{
-		LabelRecordNamespaceUID: string(r.ns.UID), LabelRecordKind: k.kind,
-	}); err != nil {
-		return nil, fmt.Errorf("reading %s records: %w", k.kind, err)
+	if r.records == nil {
+		var list corev1.SecretList
+		if err := e.Client.List(ctx, &list, client.InNamespace(e.OperatorNamespace), client.MatchingLabels{
+			LabelRecordNamespaceUID: string(r.ns.UID),
+		}); err != nil {
+			return nil, fmt.Errorf("reading %s records: %w", k.kind, err)
+		}
+		r.records = list.Items
 	}
 	out := records{}
-	for i := range list.Items {
-		s := &list.Items[i]
+	for i := range r.records {
+		s := &r.records[i]
+		if s.Labels[LabelRecordKind] != k.kind {
+			continue
+		}
 		obj, err := k.decode(s)
 		if err != nil {
 			return nil, err
@@ -146,6 +155,10 @@ func (e *Enforcer) readRecords(ctx context.Context, r *nsRun, k recordKind) (rec
 	}
 	return out, nil
 }
+
+// recordsChanged forgets the records read in this run: the next read lists
+// them again.
+func (r *nsRun) recordsChanged() { r.records = nil }
 
 func (k recordKind) decode(s *corev1.Secret) (client.Object, error) {
 	obj := k.empty()
@@ -200,6 +213,7 @@ func (e *Enforcer) record(ctx context.Context, r *nsRun, k recordKind, recs reco
 		Type: RecordType,
 		Data: map[string][]byte{RecordKey: data},
 	}
+	r.recordsChanged()
 	if !ok {
 		if err := e.Client.Create(ctx, s); err != nil {
 			return false, fmt.Errorf("recording %s %s: %w", k.kind, cur.GetName(), err)
@@ -320,6 +334,7 @@ func (e *Enforcer) restoreRecorded(ctx context.Context, r *nsRun, k recordKind, 
 		return created, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(recs)) {
+		r.recordsChanged()
 		if err := e.deleteExact(ctx, recs[name].secret); err != nil {
 			errs = append(errs, fmt.Errorf("dropping the record of %s %s: %w", k.kind, name, err))
 		}
