@@ -96,7 +96,7 @@ func run(ctx context.Context, cfg config) (rep *report, err error) {
 	rep = &report{N: cfg.n, Concurrency: cfg.conc, Cores: runtime.NumCPU(), Go: runtime.Version(), ManagerArgs: cfg.managerArgs,
 		Load: loadAverage()}
 	b := &bench{cfg: cfg, cl: cl, w: w, rep: rep}
-	var logTo io.Writer = io.Discard
+	logTo := io.Discard
 	if cfg.managerLog != "" {
 		f, err := os.Create(cfg.managerLog)
 		if err != nil {

@@ -179,11 +179,12 @@ type row struct {
 }
 
 func (r *report) print(out io.Writer) {
-	fmt.Fprintf(out, "\nbench-scale: n=%d (%d accounts in all), %d cores, %s, concurrency %d, load %s -> %s\n",
+	p := func(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+	p(out, "\nbench-scale: n=%d (%d accounts in all), %d cores, %s, concurrency %d, load %s -> %s\n",
 		r.N, r.Accounts, r.Cores, r.Go, r.Concurrency, r.Load, r.LoadAfter)
-	fmt.Fprintf(out, "plain client: %d status writes in %.2fs\n\n", r.N, r.RawSeconds)
+	p(out, "plain client: %d status writes in %.2fs\n\n", r.N, r.RawSeconds)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\taccounts\tseconds\t× raw\treconciles/acct\tpolicy reconciles\treads/acct\twrites/acct\tp50 ms\tp99 ms\tCPU s\t")
+	p(tw, "phase\taccounts\tseconds\t× raw\treconciles/acct\tpolicy reconciles\treads/acct\twrites/acct\tp50 ms\tp99 ms\tCPU s\t\n")
 	for _, x := range r.Rows {
 		ratio, p50, p99 := "-", "-", "-"
 		if x.Ratio > 0 {
@@ -192,9 +193,9 @@ func (r *report) print(out io.Writer) {
 		if x.P99ms > 0 || x.P50ms > 0 {
 			p50, p99 = fmt.Sprintf("%.0f", x.P50ms), fmt.Sprintf("%.0f", x.P99ms)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%.2f\t%.0f\t%.3f\t%.2f\t%s\t%s\t%.1f\t\n", x.Name, x.Accounts, x.Seconds, ratio,
+		p(tw, "%s\t%d\t%.1f\t%s\t%.2f\t%.0f\t%.3f\t%.2f\t%s\t%s\t%.1f\t\n", x.Name, x.Accounts, x.Seconds, ratio,
 			x.ReconcilesPerAccount, x.PolicyReconciles, x.ReadsPerAccount, x.WritesPerAccount, p50, p99, x.CPUSeconds)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(out, "\nmanager heap in use at rest: %.1f MiB, %.1f KiB per account\n", r.HeapMiB, r.HeapPerAccountKiB)
+	p(out, "\nmanager heap in use at rest: %.1f MiB, %.1f KiB per account\n", r.HeapMiB, r.HeapPerAccountKiB)
 }

@@ -4,11 +4,7 @@ import (
 	"context"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -16,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 )
 
 // Drift: someone the freeze admits (an administrator, a platform
@@ -36,11 +33,7 @@ const driftRecheck = 10 * time.Minute
 
 // driftWatched are the kinds whose changes can undo an enforcement action.
 func driftWatched() []client.Object {
-	return []client.Object{
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &appsv1.DaemonSet{},
-		&corev1.ReplicationController{}, &batchv1.CronJob{}, &batchv1.Job{},
-		&rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{},
-	}
+	return enforcement.WatchedKinds()
 }
 
 // changedInSubstance passes creations, deletions and updates that change

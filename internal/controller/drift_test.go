@@ -66,3 +66,42 @@ func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 		g.Expect(found).To(BeTrue(), "a DriftCorrected event naming the Deployment")
 	}, waitFor, pollEach).Should(Succeed())
 }
+
+// Issue Scale: enforcement skips listing a kind the metadata cache says a
+// namespace does not hold. A Deployment created after the namespace settled
+// (absent from the cache when it was last enforced) is still held at zero:
+// its arrival in the cache is the event that reconciles the account.
+func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
+		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionScaleToZero}
+	})
+	acct := createAccount(t, g, policy.Name)
+	ns := tenantNamespace(t, g, acct.Name)
+	addIncident(g, acct.Name, abuse("a", time.Now()))
+	g.Eventually(func(g Gomega) {
+		a := get(g, acct.Name)
+		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseWarned))
+		g.Expect(a.Status.Namespaces).To(ConsistOf(HaveField("Actions", ConsistOf(v1alpha1.ActionScaleToZero))))
+	}, waitFor, pollEach).Should(Succeed())
+
+	late := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "late", Namespace: ns.Name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(int32(2)),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "late"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "late"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "late", Image: "registry.example/late:1"}}},
+			},
+		},
+	}
+	g.Expect(k8s.Create(ctx, late)).To(Succeed()) // system:masters: admitted by the freeze
+	g.Eventually(func(g Gomega) {
+		d := &appsv1.Deployment{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(late), d)).To(Succeed())
+		g.Expect(*d.Spec.Replicas).To(BeZero())
+		g.Expect(d.Annotations).To(HaveKeyWithValue(enforcement.AnnotationPriorReplicas, "2"))
+	}, waitFor, pollEach).Should(Succeed())
+}

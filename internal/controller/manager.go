@@ -64,7 +64,11 @@ func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 	return Options{
 		Clock:             clock.RealClock{},
 		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
+		Enforcer: &enforcement.Enforcer{
+			Client: mgr.GetClient(), OperatorNamespace: operatorNamespace,
+			// The metadata informers of the drift watches.
+			Metadata: mgr.GetCache(),
+		},
 		Notifier: &notify.Notifier{
 			HTTP:      &http.Client{Timeout: notify.Timeout},
 			Secrets:   mgr.GetClient(),

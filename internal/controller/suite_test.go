@@ -93,7 +93,7 @@ func runSuite(m *testing.M) int {
 	if err := controller.SetupAll(mgr, controller.Options{
 		Clock:             clock.RealClock{},
 		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace},
+		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace, Metadata: mgr.GetCache()},
 		Notifier:          &notify.Notifier{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace},
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, err)

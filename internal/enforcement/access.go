@@ -25,6 +25,9 @@ var roleBindingRecords = newRecordKind[rbacv1.RoleBinding]("RoleBinding", "rb", 
 
 func (e *Enforcer) listBindings(ctx context.Context, r *nsRun) ([]rbacv1.RoleBinding, error) {
 	var list rbacv1.RoleBindingList
+	if !e.mayHold(ctx, &list, r.ns.Name) {
+		return nil, nil
+	}
 	if err := e.Client.List(ctx, &list, client.InNamespace(r.ns.Name)); err != nil {
 		return nil, fmt.Errorf("listing RoleBindings: %w", err)
 	}

@@ -88,6 +88,11 @@ type Enforcer struct {
 	Client client.Client
 	// OperatorNamespace holds the RoleBinding records; it is never enforced.
 	OperatorNamespace string
+	// Metadata, when set, is the manager's cache of the metadata of
+	// WatchedKinds, fed by watches that wake the account on any change:
+	// a kind with no object in a namespace is then not listed from the API
+	// server. Nil lists every kind every time.
+	Metadata client.Reader
 }
 
 // Request says what should be in force for an account now.

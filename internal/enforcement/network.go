@@ -47,7 +47,7 @@ var networkPolicyRecords = newRecordKind[networkingv1.NetworkPolicy]("NetworkPol
 
 // tenantPolicies are the NetworkPolicies that isolation sets aside.
 func (e *Enforcer) tenantPolicies(ctx context.Context, r *nsRun) ([]client.Object, error) {
-	all, err := lister(&networkingv1.NetworkPolicyList{})(ctx, e.Client, r.ns.Name)
+	all, err := lister(&networkingv1.NetworkPolicyList{})(ctx, e, r.ns.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ var podRecords = newRecordKind[corev1.Pod]("Pod", "pod", func(p *corev1.Pod) {
 // stopPods records and deletes the pods no workload controls, returning
 // what it stopped.
 func (e *Enforcer) stopPods(ctx context.Context, r *nsRun, all workloads) ([]string, error) {
-	pods, err := lister(&corev1.PodList{})(ctx, e.Client, r.ns.Name)
+	pods, err := lister(&corev1.PodList{})(ctx, e, r.ns.Name)
 	if err != nil {
 		return nil, err
 	}

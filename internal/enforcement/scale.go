@@ -51,7 +51,7 @@ type workloadKind struct {
 	kind       string
 	annotation string
 	held       string
-	list       func(ctx context.Context, c client.Client, ns string) ([]client.Object, error)
+	list       func(ctx context.Context, e *Enforcer, ns string) ([]client.Object, error)
 	// skip: left alone because something else stops it (w holds every
 	// workload of the namespace, by UID).
 	skip  func(o client.Object, w workloads) bool
@@ -93,7 +93,7 @@ func (e *Enforcer) listWorkloads(ctx context.Context, r *nsRun) (map[string][]cl
 	byKind := map[string][]client.Object{}
 	all := workloads{}
 	for _, k := range workloadKinds {
-		objs, err := k.list(ctx, e.Client, r.ns.Name)
+		objs, err := k.list(ctx, e, r.ns.Name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -310,11 +310,15 @@ func suspend(o client.Object) **bool {
 	panic(fmt.Sprintf("enforcement: %T has no suspend", o))
 }
 
-// lister lists one kind in a namespace as client.Objects.
-func lister(proto client.ObjectList) func(context.Context, client.Client, string) ([]client.Object, error) {
-	return func(ctx context.Context, c client.Client, ns string) ([]client.Object, error) {
+// lister lists one kind in a namespace as client.Objects, from the API
+// server unless the metadata cache says there is none (see mayHold).
+func lister(proto client.ObjectList) func(context.Context, *Enforcer, string) ([]client.Object, error) {
+	return func(ctx context.Context, e *Enforcer, ns string) ([]client.Object, error) {
+		if !e.mayHold(ctx, proto, ns) {
+			return nil, nil
+		}
 		list := proto.DeepCopyObject().(client.ObjectList)
-		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+		if err := e.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
 			return nil, fmt.Errorf("listing %ss: %w", strings.TrimSuffix(reflect.TypeOf(proto).Elem().Name(), "List"), err)
 		}
 		items, err := meta.ExtractList(list)
