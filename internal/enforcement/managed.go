@@ -39,6 +39,9 @@ func isManaged(obj client.Object) bool {
 
 func (e *Enforcer) getManaged(ctx context.Context, r *nsRun, m managedObject) (client.Object, error) {
 	cur := m.empty()
+	if !e.mayExist(ctx, cur, r.ns.Name, m.name) {
+		return nil, nil
+	}
 	err := e.Client.Get(ctx, client.ObjectKey{Namespace: r.ns.Name, Name: m.name}, cur)
 	if apierrors.IsNotFound(err) {
 		return nil, nil

@@ -9,7 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -33,21 +36,8 @@ func WatchedKinds() []client.Object {
 // arrival in the cache is the watch event that reconciles the account
 // again, so the object is handled then. Errors count as "may hold".
 func (e *Enforcer) mayHold(ctx context.Context, proto client.ObjectList, ns string) bool {
-	if e.Metadata == nil {
-		return true
-	}
-	gvk, err := apiutil.GVKForObject(proto, e.Client.Scheme())
-	if err != nil {
-		return true
-	}
-	gvk.Kind = strings.TrimSuffix(gvk.Kind, "List")
-	watched := false
-	for _, o := range WatchedKinds() {
-		if w, err := apiutil.GVKForObject(o, e.Client.Scheme()); err == nil && w == gvk {
-			watched = true
-		}
-	}
-	if !watched {
+	gvk, ok := e.cachedKind(proto)
+	if !ok {
 		return true
 	}
 	var list metav1.PartialObjectMetadataList
@@ -56,4 +46,37 @@ func (e *Enforcer) mayHold(ctx context.Context, proto client.ObjectList, ns stri
 		return true
 	}
 	return len(list.Items) > 0
+}
+
+// mayExist says whether obj's kind may have an object of that name in ns:
+// false only when the metadata cache holds the kind and not that object
+// (see mayHold for why a lagging cache is safe).
+func (e *Enforcer) mayExist(ctx context.Context, obj client.Object, ns, name string) bool {
+	gvk, ok := e.cachedKind(obj)
+	if !ok {
+		return true
+	}
+	var m metav1.PartialObjectMetadata
+	m.SetGroupVersionKind(gvk)
+	err := e.Metadata.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &m)
+	return !apierrors.IsNotFound(err)
+}
+
+// cachedKind is the kind of o (an object or a list), if the metadata cache
+// holds it.
+func (e *Enforcer) cachedKind(o runtime.Object) (schema.GroupVersionKind, bool) {
+	if e.Metadata == nil {
+		return schema.GroupVersionKind{}, false
+	}
+	gvk, err := apiutil.GVKForObject(o, e.Client.Scheme())
+	if err != nil {
+		return gvk, false
+	}
+	gvk.Kind = strings.TrimSuffix(gvk.Kind, "List")
+	for _, w := range WatchedKinds() {
+		if wk, err := apiutil.GVKForObject(w, e.Client.Scheme()); err == nil && wk == gvk {
+			return gvk, true
+		}
+	}
+	return gvk, false
 }

@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
 // metadataCache is a started cache of the metadata of WatchedKinds, as the
@@ -74,5 +76,42 @@ func TestKindsANamespaceDoesNotHoldAreNotListed(t *testing.T) {
 	}
 	if with != 0 {
 		t.Errorf("with the metadata cache, %d lists of kinds the namespace does not hold (%d without)", with, without)
+	}
+}
+
+// Issue Scale: putting the quota in force in a namespace that has none
+// creates it without first reading it, when the metadata cache says so.
+func TestAbsentManagedObjectIsNotRead(t *testing.T) {
+	meta := metadataCache(t)
+	gets := func(withCache bool) int64 {
+		acct := newAccount(t)
+		tenantNamespace(t, acct.Name, nil)
+		var n atomic.Int64
+		c := interceptClient(t, interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, o client.Object, opts ...client.GetOption) error {
+			if _, ok := o.(*corev1.ResourceQuota); ok {
+				n.Add(1)
+			}
+			return c.Get(ctx, key, o, opts...)
+		}})
+		e := newEnforcer(c)
+		if withCache {
+			e.Metadata = meta
+		}
+		req := Request{Account: acct, Phase: v1alpha1.PhaseFinalNotice, Actions: []v1alpha1.EnforcementAction{v1alpha1.ActionBlockNewWorkloads}}
+		res, err := e.Enforce(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Namespaces) != 1 || len(res.Namespaces[0].Actions) != 1 {
+			t.Fatalf("the quota is not reported in force: %+v", res.Namespaces)
+		}
+		return n.Load()
+	}
+	without, with := gets(false), gets(true)
+	if without == 0 {
+		t.Fatal("without the cache the quota was not read: the test does not measure the gate")
+	}
+	if with != 0 {
+		t.Errorf("with the metadata cache, %d reads of a quota the namespace does not hold (%d without)", with, without)
 	}
 }
