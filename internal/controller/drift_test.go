@@ -28,17 +28,7 @@ func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 	})
 	acct := createAccount(t, g, policy.Name)
 	ns := tenantNamespace(t, g, acct.Name)
-	web := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns.Name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(int32(3)),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1"}}},
-			},
-		},
-	}
+	web := deployment(ns.Name, "web", 3)
 	g.Expect(k8s.Create(ctx, web)).To(Succeed())
 	addIncident(g, acct.Name, abuse("a", time.Now()))
 	replicas := func(g Gomega) int32 {
@@ -86,17 +76,7 @@ func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
 		g.Expect(a.Status.Namespaces).To(ConsistOf(HaveField("Actions", ConsistOf(v1alpha1.ActionScaleToZero))))
 	}, waitFor, pollEach).Should(Succeed())
 
-	late := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "late", Namespace: ns.Name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(int32(2)),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "late"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "late"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "late", Image: "registry.example/late:1"}}},
-			},
-		},
-	}
+	late := deployment(ns.Name, "late", 2)
 	g.Expect(k8s.Create(ctx, late)).To(Succeed()) // system:masters: admitted by the freeze
 	g.Eventually(func(g Gomega) {
 		d := &appsv1.Deployment{}
@@ -104,4 +84,20 @@ func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
 		g.Expect(*d.Spec.Replicas).To(BeZero())
 		g.Expect(d.Annotations).To(HaveKeyWithValue(enforcement.AnnotationPriorReplicas, "2"))
 	}, waitFor, pollEach).Should(Succeed())
+}
+
+// deployment is a Deployment of name in ns with the given replicas.
+func deployment(ns, name string, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "registry.example/" + name + ":1"}}},
+			},
+		},
+	}
 }

@@ -19,6 +19,9 @@ import (
 // controller-runtime's own metric.
 func reconciles(g Gomega) float64 { return reconcilesOf(g, "customeraccount") }
 
+// policyReconciles is how many times the policy controller has reconciled.
+func policyReconciles(g Gomega) float64 { return reconcilesOf(g, "accountpolicy") }
+
 // reconcilesOf is how many times the named controller has reconciled.
 func reconcilesOf(g Gomega, controllerName string) float64 {
 	families, err := ctrlmetrics.Registry.Gather()
@@ -54,7 +57,7 @@ func TestPolicyStatusWriteReconcilesNoAccount(t *testing.T) {
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(policy), p)).To(Succeed())
 		g.Expect(p.Status.Accounts).To(Equal(int32(n)))
 	}, waitFor, pollEach).Should(Succeed())
-	before := settled(g, func(Gomega) map[string]string { return nil })
+	before := settled(g, reconciles, 1500*time.Millisecond, noVersions)
 
 	g.Eventually(func() error {
 		p := &v1alpha1.AccountPolicy{}
@@ -76,13 +79,7 @@ func TestOneIncidentTouchesOneAccount(t *testing.T) {
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	const n = 20
-	var names []string
-	for range n {
-		names = append(names, createAccount(t, g, policy.Name).Name)
-	}
-	for _, name := range names {
-		waitPhase(g, name, v1alpha1.PhaseGood)
-	}
+	names := goodAccounts(t, g, policy.Name, n)
 	versions := func(g Gomega) map[string]string {
 		out := map[string]string{}
 		for _, name := range names[1:] {
@@ -90,7 +87,7 @@ func TestOneIncidentTouchesOneAccount(t *testing.T) {
 		}
 		return out
 	}
-	before := settled(g, versions)
+	before := settled(g, reconciles, 1500*time.Millisecond, versions)
 	others := versions(g)
 
 	addIncident(g, names[0], abuse("a", time.Now()))
@@ -103,19 +100,34 @@ func TestOneIncidentTouchesOneAccount(t *testing.T) {
 	}, 2*time.Second, pollEach).Should(Succeed())
 }
 
-// settled waits until the account controller's reconcile count and the
-// given versions stop moving for longer than the one-second retry after a
-// conflicting status write (a new account's second reconcile can read its
-// cache before its first status write arrives), and returns the count.
-func settled(g Gomega, versions func(Gomega) map[string]string) float64 {
-	var count float64
+// settled waits until count and the given versions stop moving for
+// longer than quiet (at least the one-second retry after a conflicting
+// status write: a new account's second reconcile can read its cache before
+// its first status write arrives), and returns the count.
+func settled(g Gomega, count func(Gomega) float64, quiet time.Duration, versions func(Gomega) map[string]string) float64 {
+	var n float64
 	g.Eventually(func() bool {
-		b, v := reconciles(g), versions(g)
-		time.Sleep(1500 * time.Millisecond)
-		count = reconciles(g)
-		return b == count && equalMaps(v, versions(g))
+		b, v := count(g), versions(g)
+		time.Sleep(quiet)
+		n = count(g)
+		return b == n && equalMaps(v, versions(g))
 	}, waitFor, pollEach).Should(BeTrue())
-	return count
+	return n
+}
+
+func noVersions(Gomega) map[string]string { return nil }
+
+// goodAccounts creates n accounts under policy and waits until each is Good.
+func goodAccounts(t *testing.T, g Gomega, policy string, n int) []string {
+	t.Helper()
+	var names []string
+	for range n {
+		names = append(names, createAccount(t, g, policy).Name)
+	}
+	for _, name := range names {
+		waitPhase(g, name, v1alpha1.PhaseGood)
+	}
+	return names
 }
 
 func equalMaps(a, b map[string]string) bool {
@@ -137,13 +149,7 @@ func TestScoreChangeDoesNotRecountThePolicy(t *testing.T) {
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.Thresholds.Warned = 3 })
 	acct := createAccount(t, g, policy.Name)
 	waitPhase(g, acct.Name, v1alpha1.PhaseGood)
-	var before float64
-	g.Eventually(func() bool {
-		b := reconcilesOf(g, "accountpolicy")
-		time.Sleep(500 * time.Millisecond)
-		before = reconcilesOf(g, "accountpolicy")
-		return b == before
-	}, waitFor, pollEach).Should(BeTrue())
+	before := settled(g, policyReconciles, 2*controller.CountsDelay, noVersions)
 	addIncident(g, acct.Name, abuse("a", time.Now())) // 2 points: still Good
 	g.Eventually(func(g Gomega) { g.Expect(get(g, acct.Name).Status.Score).To(Equal(int32(2))) }, waitFor, pollEach).Should(Succeed())
 	g.Consistently(func() float64 { return reconcilesOf(g, "accountpolicy") - before }, time.Second, pollEach).Should(BeZero(),
@@ -157,20 +163,8 @@ func TestAWaveOfTransitionsRecountsThePolicyOnce(t *testing.T) {
 	ctx := context.Background()
 	policy := createPolicy(t, g, nil)
 	const n = 20
-	var names []string
-	for range n {
-		names = append(names, createAccount(t, g, policy.Name).Name)
-	}
-	for _, name := range names {
-		waitPhase(g, name, v1alpha1.PhaseGood)
-	}
-	var before float64
-	g.Eventually(func() bool {
-		b := reconcilesOf(g, "accountpolicy")
-		time.Sleep(2 * controller.CountsDelay)
-		before = reconcilesOf(g, "accountpolicy")
-		return b == before
-	}, waitFor, pollEach).Should(BeTrue())
+	names := goodAccounts(t, g, policy.Name, n)
+	before := settled(g, policyReconciles, 2*controller.CountsDelay, noVersions)
 
 	for _, name := range names {
 		addIncident(g, name, abuse("a", time.Now()))
