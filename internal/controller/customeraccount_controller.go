@@ -85,8 +85,15 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	var transition *lifecycle.Transition
 	var policy *v1alpha1.AccountPolicy
 	var notices []notice
+	// worldChanged: enforcement changed a namespace. Its outcome is then
+	// written even when the status looks the same: the account read may be
+	// a stale cache that lacks the last status written, and only a write
+	// (refused as a conflict, then decided again on fresh data) tells. Not
+	// writing would leave that last status claiming what is no longer so,
+	// with no event left to correct it.
+	worldChanged := false
 	defer func() {
-		if equality.Semantic.DeepEqual(base.Status, account.Status) {
+		if equality.Semantic.DeepEqual(base.Status, account.Status) && !worldChanged {
 			if policy != nil {
 				r.announcer.announceAll(ctx, r.Client, account, policy, now)
 			}
@@ -125,6 +132,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		// Still say what is in force, so a namespace restricted before
 		// (by this account or one it left) is not silently left so.
 		res, err := r.Enforcer.Inspect(ctx, account, "the account is not evaluated ("+resolution.Reason+"): nothing is enforced or lifted until a policy governs it")
+		worldChanged = res.Changed
 		r.emitEnforcementEvents(account, res.Events)
 		notices = append(notices, orphanNotices(recordEnforcement(&account.Status, res, false, ""))...)
 		return ctrl.Result{}, err
@@ -167,6 +175,7 @@ func (r *CustomerAccountReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		DryRun:       dryRun,
 		DryRunReason: dryRunReason,
 	})
+	worldChanged = res.Changed
 	notices = append(notices, orphanNotices(recordEnforcement(&account.Status, res, dryRun, dryRunReason))...)
 	r.emitEnforcementEvents(account, res.Events)
 	if enforceErr != nil {

@@ -126,6 +126,10 @@ type Result struct {
 	// Orphans describes records the account wrote that can never be
 	// restored because their namespace is gone (see orphans.go).
 	Orphans []string
+	// Changed: something was put in force or lifted somewhere. The caller
+	// must then record the outcome even when its status looks unchanged:
+	// that status may be a stale read.
+	Changed bool
 }
 
 // actionOrder is the order in which actions are put in force: freeze first

@@ -32,6 +32,9 @@ func (res *Result) add(r *nsRun) {
 
 // announce adds the events for what one namespace's run changed.
 func (res *Result) announce(r *nsRun) {
+	if len(r.put) > 0 || len(r.reversed) > 0 {
+		res.Changed = true
+	}
 	who := fmt.Sprintf("account %s", r.account.Name)
 	if r.phase != "" {
 		who += " is " + r.phase
