@@ -16,12 +16,13 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr, operatorNamespace string
-		leaderElect, secureMetrics                bool
-		accountWorkers                            int
+		metricsAddr, probeAddr, pprofAddr, operatorNamespace string
+		leaderElect, secureMetrics                           bool
+		accountWorkers                                       int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; \"0\" disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address net/http/pprof is served on (for profiling; empty, the default, disables it).")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election so only one manager is active.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", false, "Serve metrics over HTTPS with authn/authz.")
 	flag.StringVar(&operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "account-lifecycle-operator-system"),
@@ -43,6 +44,7 @@ func main() {
 			TLSOpts:       []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
 		},
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "account-lifecycle-operator.accounts.lifecycle.dev",
 	})

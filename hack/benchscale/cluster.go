@@ -41,6 +41,7 @@ type cluster struct {
 	raw        rest.Interface // for the API server's /metrics
 	manager    *exec.Cmd
 	metricsURL string
+	pprofURL   string
 }
 
 func startCluster(ctx context.Context, assets, dir string) (*cluster, error) {
@@ -98,12 +99,41 @@ func (cl *cluster) startManager(binary string, args []string, logTo io.Writer) e
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	pprofAddr := pl.Addr().String()
+	_ = pl.Close()
 	cl.metricsURL = "http://" + addr + "/metrics"
-	all := append([]string{"--kubeconfig", cl.kubeconfig, "--metrics-bind-address", addr,
+	cl.pprofURL = "http://" + pprofAddr + "/debug/pprof"
+	all := append([]string{"--kubeconfig", cl.kubeconfig, "--metrics-bind-address", addr, "--pprof-bind-address", pprofAddr,
 		"--health-probe-bind-address", "0", "--operator-namespace", operatorNamespace, "--zap-log-level", "error"}, args...)
 	cl.manager = exec.Command(binary, all...)
 	cl.manager.Stdout, cl.manager.Stderr = logTo, logTo
 	return cl.manager.Start()
+}
+
+// heapProfile saves the manager's heap profile (after a collection) to
+// path, for `go tool pprof`.
+func (cl *cluster) heapProfile(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cl.pprofURL+"/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("manager heap profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("manager heap profile: %s", resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
 }
 
 func (cl *cluster) stop() error {

@@ -25,6 +25,7 @@ import (
 
 type config struct {
 	assets, manager, jsonOut, managerLog string
+	heapProfile                          string
 	managerArgs                          []string
 	n, flow, tenants, conc               int
 	rate                                 float64
@@ -38,6 +39,7 @@ func main() {
 	flag.StringVar(&cfg.manager, "manager", "bin/manager", "the manager binary to measure")
 	flag.StringVar(&args, "manager-args", "", "extra flags for the manager, space-separated")
 	flag.StringVar(&cfg.jsonOut, "json", "bench-scale.json", "where to write the results as JSON")
+	flag.StringVar(&cfg.heapProfile, "heap-profile", "", "file for the manager's heap profile at the end of the rest (default: none)")
 	flag.StringVar(&cfg.managerLog, "manager-log", "", "file for the manager's log (default: discarded)")
 	flag.IntVar(&cfg.n, "n", 1000, "accounts in the cold start and the incident wave")
 	flag.IntVar(&cfg.flow, "flow", 0, "accounts in the steady flow (default: n/2)")

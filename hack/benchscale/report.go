@@ -98,6 +98,11 @@ func (b *bench) atRest(ctx context.Context) error {
 		}
 		heap = min(heap, c.heap)
 	}
+	if b.cfg.heapProfile != "" {
+		if err := b.cl.heapProfile(ctx, b.cfg.heapProfile); err != nil {
+			return err
+		}
+	}
 	total := b.cfg.n + b.cfg.flow + b.cfg.tenants
 	b.rep.Accounts = total
 	b.rep.HeapMiB = heap / (1 << 20)
