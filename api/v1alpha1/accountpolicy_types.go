@@ -6,7 +6,11 @@ import (
 )
 
 // EnforcementAction is a restriction applied to an account's namespaces.
-// +kubebuilder:validation:Enum=FreezeChanges;BlockNewWorkloads;RevokeAccess;ScaleToZero;IsolateNetwork
+// The enum, the MaxItems of every list of actions and EnforcementActions
+// are checked against the operator's registry of actions by a test
+// (internal/enforcement), so an action cannot be named here without being
+// implemented there, nor the other way round.
+// +kubebuilder:validation:Enum=FreezeChanges;BlockNewWorkloads;RevokeAccess;ReadOnlyAccess;ScaleToZero;IsolateNetwork
 type EnforcementAction string
 
 // The enforcement actions.
@@ -14,9 +18,22 @@ const (
 	ActionFreezeChanges     EnforcementAction = "FreezeChanges"
 	ActionBlockNewWorkloads EnforcementAction = "BlockNewWorkloads"
 	ActionRevokeAccess      EnforcementAction = "RevokeAccess"
-	ActionScaleToZero       EnforcementAction = "ScaleToZero"
-	ActionIsolateNetwork    EnforcementAction = "IsolateNetwork"
+	// ActionReadOnlyAccess rebinds the tenant's RoleBindings to the view
+	// ClusterRole: the tenant can still read and export its data (what a
+	// customer being referred elsewhere needs during its notice) but
+	// change nothing. It excludes RevokeAccess in the same phase.
+	ActionReadOnlyAccess EnforcementAction = "ReadOnlyAccess"
+	ActionScaleToZero    EnforcementAction = "ScaleToZero"
+	ActionIsolateNetwork EnforcementAction = "IsolateNetwork"
 )
+
+// EnforcementActions are every action, as the API enum lists them.
+var EnforcementActions = []EnforcementAction{
+	ActionFreezeChanges, ActionBlockNewWorkloads, ActionRevokeAccess, ActionReadOnlyAccess, ActionScaleToZero, ActionIsolateNetwork,
+}
+
+// MaxActions bounds every list of actions: each action at most once.
+const MaxActions = 6
 
 // SeverityPoints are the points of an incident of each severity before the
 // category weight is applied.
@@ -101,23 +118,29 @@ type Thresholds struct {
 	Terminated int32 `json:"terminated"`
 }
 
-// Enforcement lists the actions in force in each phase.
+// Enforcement lists the actions in force in each phase. RevokeAccess and
+// ReadOnlyAccess exclude each other within a phase: one removes the
+// tenant's access, the other keeps it to reading.
 type Enforcement struct {
 	// warned actions; none by default.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:MaxItems=6
+	// +kubebuilder:validation:XValidation:rule="!(self.exists(a, a == 'RevokeAccess') && self.exists(a, a == 'ReadOnlyAccess'))",message="RevokeAccess and ReadOnlyAccess exclude each other: choose one per phase"
 	Warned []EnforcementAction `json:"warned,omitempty"`
 	// finalNotice actions; FreezeChanges by default.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:MaxItems=6
+	// +kubebuilder:validation:XValidation:rule="!(self.exists(a, a == 'RevokeAccess') && self.exists(a, a == 'ReadOnlyAccess'))",message="RevokeAccess and ReadOnlyAccess exclude each other: choose one per phase"
 	// +kubebuilder:default={FreezeChanges}
 	FinalNotice []EnforcementAction `json:"finalNotice,omitempty"`
-	// terminated actions; all five by default.
+	// terminated actions; FreezeChanges, RevokeAccess, ScaleToZero,
+	// IsolateNetwork and BlockNewWorkloads by default.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:MaxItems=6
+	// +kubebuilder:validation:XValidation:rule="!(self.exists(a, a == 'RevokeAccess') && self.exists(a, a == 'ReadOnlyAccess'))",message="RevokeAccess and ReadOnlyAccess exclude each other: choose one per phase"
 	// +kubebuilder:default={FreezeChanges,RevokeAccess,ScaleToZero,IsolateNetwork,BlockNewWorkloads}
 	Terminated []EnforcementAction `json:"terminated,omitempty"`
 }

@@ -62,3 +62,63 @@ const (
 	// ReasonPolicyInvalid: policy Ready=False.
 	ReasonPolicyInvalid = "Invalid"
 )
+
+// Transition reasons: status.history[].reason and the transition Events.
+const (
+	// ReasonEscalated: the score reached a higher phase's threshold.
+	ReasonEscalated = "Escalated"
+	// ReasonTerminated: FinalNotice ended in termination.
+	ReasonTerminated = "Terminated"
+	// ReasonRecovered: the score stayed below a threshold for the recovery
+	// period and the account stepped down.
+	ReasonRecovered = "Recovered"
+	// ReasonReinstated: a reinstatement lifted Terminated.
+	ReasonReinstated = "Reinstated"
+)
+
+// Reasons of the Events about enforcement in a namespace.
+const (
+	// ReasonAccessRestricted: actions were put in force in a namespace.
+	ReasonAccessRestricted = "AccessRestricted"
+	// ReasonAccessRestored: actions no longer in force were reversed.
+	ReasonAccessRestored = "AccessRestored"
+	// ReasonProtectedNamespace: a protected namespace is labelled for the
+	// account and was left alone.
+	ReasonProtectedNamespace = "ProtectedNamespace"
+	// ReasonRestoreConflict: something changed by someone else while
+	// restricted was left as they made it.
+	ReasonRestoreConflict = "RestoreConflict"
+	// ReasonRevokeIncomplete: a RoleBinding the operator could not recreate
+	// was kept rather than removed.
+	ReasonRevokeIncomplete = "RevokeIncomplete"
+	// ReasonRecreatedWhileRevoked: a different RoleBinding was created under
+	// a recorded name while access was revoked, and was removed again.
+	ReasonRecreatedWhileRevoked = "RecreatedWhileRevoked"
+	// ReasonDriftCorrected: something held by an action was changed by
+	// someone the freeze admits and was held again.
+	ReasonDriftCorrected = "DriftCorrected"
+	// ReasonRecordsLost: records of objects set aside are missing, so those
+	// objects cannot be restored.
+	ReasonRecordsLost = "RecordsLost"
+	// ReasonOrphanedRecords: records were kept whose namespace is gone (or
+	// was replaced by another namespace of the same name), so they can never
+	// be restored; an administrator decides what to do with them.
+	ReasonOrphanedRecords = "OrphanedRecords"
+)
+
+// Reasons of notification and decision Events.
+const (
+	// ReasonNotificationFailed: a delivery attempt failed; it is retried.
+	ReasonNotificationFailed = "NotificationFailed"
+	// ReasonNotificationDelivered: the webhook accepted the notification.
+	ReasonNotificationDelivered = "NotificationDelivered"
+	// ReasonNotificationDropped: a pending notification left the bounded
+	// history undelivered.
+	ReasonNotificationDropped = "NotificationDropped"
+	// ReasonDecisionIgnored: a human decision recorded on the account has
+	// no effect (see the engine's Decision.Ignored).
+	ReasonDecisionIgnored = "DecisionIgnored"
+	// ReasonStateRecovered: the account's status had lost its phase, which
+	// was recovered from its namespaces.
+	ReasonStateRecovered = "StateRecovered"
+)

@@ -86,10 +86,6 @@ type Waiver struct {
 	Reason string `json:"reason"`
 }
 
-// MaxIncidents is the ledger's bound (spec.incidents MaxItems), set by the
-// CEL cost budget of its rules and etcd's object size.
-const MaxIncidents = 500
-
 // Incident is one entry in the account's ledger. Once recorded it never
 // changes, except that a waiver may be added once.
 // +kubebuilder:validation:XValidation:rule="self.category == oldSelf.category && self.severity == oldSelf.severity && self.occurredAt == oldSelf.occurredAt && self.reportedBy == oldSelf.reportedBy && self.summary == oldSelf.summary && self.attribution == oldSelf.attribution && has(self.points) == has(oldSelf.points) && (!has(self.points) || self.points == oldSelf.points)",message="a recorded incident cannot be edited; to stop it counting, waive it (set incidents[].waiver), or record a new incident with a new id"
@@ -294,7 +290,7 @@ type NamespaceStatus struct {
 	// actions in force in the namespace (or that would be, in dry run).
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:MaxItems=6
 	Actions []EnforcementAction `json:"actions,omitempty"`
 	// message explains anything unusual: protected, dry run, drift, errors.
 	// +optional

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -26,7 +27,7 @@ var compactCmd = command{
 	short: "Archive old incidents to a file and remove them from the ledger with a recorded compaction.",
 	long: "Only incidents that occurred before --before and can no longer affect the account (expired or waived\n" +
 		"before the policy's recovery period, or vendor-caused) are removed; if any other occurred before the\n" +
-		"cut-off, nothing is changed. The ledger holds at most 500 incidents.\n\nExample:\n" +
+		"cut-off, nothing is changed. The ledger holds at most " + strconv.Itoa(v1alpha1.MaxIncidents) + " incidents.\n\nExample:\n" +
 		"  kubectl account compact initech --before 2026-01-01T00:00:00Z --reason 'Yearly archive' --archive initech-2025.yaml\n",
 	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
 		before := fs.String("before", "", "the cut-off: incidents that occurred before it are archived, RFC3339 (required)")
@@ -44,7 +45,7 @@ var compactCmd = command{
 			if err != nil {
 				return err
 			}
-			if err := checkText("reason", *reason, 1024); err != nil {
+			if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
 			if *archive == "" {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 )
 
 const timeFmt = time.RFC3339
@@ -48,7 +49,7 @@ var holdCmd = command{
 			if !end.After(a.now) {
 				return usagef("the hold would end at %s, which is not in the future", end.Format(timeFmt))
 			}
-			if err := checkText("reason", *reason, 1024); err != nil {
+			if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
 			return a.decide(ctx, *by, args[0], "hold", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
@@ -75,13 +76,12 @@ var approveCmd = command{
 			if err := exactArgs(args, "ACCOUNT"); err != nil {
 				return err
 			}
-			if len(*note) > 1024 {
-				return usagef("--note is %d characters long; at most 1024 are allowed", len(*note))
+			if len(*note) > v1alpha1.MaxTextLength {
+				return usagef("--note is %d characters long; at most %d are allowed", len(*note), v1alpha1.MaxTextLength)
 			}
 			return a.decide(ctx, *by, args[0], "terminationApproval", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
-				if p := acct.Status.Phase; p != v1alpha1.PhaseFinalNotice {
-					return nil, "", fmt.Errorf("account %q is %s, not in FinalNotice: a termination approval only counts when given during "+
-						"the account's current FinalNotice, so nothing was recorded (see kubectl account explain %s)", acct.Name, phaseOrNew(p), acct.Name)
+				if err := lifecycle.CanApprove(acct, a.now); err != nil {
+					return nil, "", fmt.Errorf("%w, so nothing was recorded (see kubectl account explain %s)", err, acct.Name)
 				}
 				return v1alpha1.Decision{By: who, At: metav1.NewTime(a.now), Note: *note},
 					fmt.Sprintf("termination approved at %s; it happens once the notice period has ended and the score still reaches the termination threshold", a.now.Format(timeFmt)), nil
@@ -110,23 +110,16 @@ var reinstateCmd = command{
 				}
 				when = t
 			}
-			if err := checkText("reason", *reason, 1024); err != nil {
+			if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
 			return a.decide(ctx, *by, args[0], "reinstatement", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
-				if p := acct.Status.Phase; p != v1alpha1.PhaseTerminated {
-					return nil, "", fmt.Errorf("account %q is %s, not Terminated: only a terminated account can be reinstated, so nothing was recorded "+
-						"(to stop an incident counting, waive it)", acct.Name, phaseOrNew(p))
-				}
-				// Stored times have whole seconds: compare what will be stored.
-				when := when.Truncate(time.Second)
-				if s := acct.Status.PhaseSince; s != nil && !when.After(s.Time) {
-					if *at != "" {
-						return nil, "", usagef("--at %s is not after the termination at %s; a reinstatement only lifts a termination it follows",
-							when.Format(timeFmt), s.UTC().Format(timeFmt))
-					}
-					// Terminated within this very second: date it the next one.
-					when = s.Add(time.Second)
+				when, err := lifecycle.ReinstatementAt(acct, when, *at != "")
+				switch {
+				case err != nil && *at != "" && acct.Status.Phase == v1alpha1.PhaseTerminated:
+					return nil, "", usagef("--at %s", err)
+				case err != nil:
+					return nil, "", fmt.Errorf("%w, so nothing was recorded (to stop an incident counting, waive it)", err)
 				}
 				return v1alpha1.Reinstatement{By: who, At: metav1.NewTime(when), Reason: *reason},
 					fmt.Sprintf("reinstated as of %s; incidents before then no longer count", when.Format(timeFmt)), nil
@@ -175,11 +168,4 @@ func (a *app) decide(ctx context.Context, by, name, field string,
 		}
 		return err
 	}
-}
-
-func phaseOrNew(p v1alpha1.AccountPhase) string {
-	if p == "" {
-		return "not yet evaluated"
-	}
-	return string(p)
 }

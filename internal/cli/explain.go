@@ -15,6 +15,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/resolve"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 var explainCmd = command{
@@ -101,7 +102,7 @@ func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution
 				}
 			}
 			t.printf("  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Category, inc.Severity,
-				inc.OccurredAt.UTC().Format(timeFmt), lifecycle.Points(policy, inc), counts, truncate(inc.Summary, 60))
+				inc.OccurredAt.UTC().Format(timeFmt), lifecycle.Points(policy, inc), counts, text.Truncate(inc.Summary, 60))
 		}
 		if t.err == nil {
 			t.err = tw.Flush()
@@ -150,11 +151,4 @@ func joinPhases(ps []v1alpha1.AccountPhase) string {
 		s[i] = string(p)
 	}
 	return strings.Join(s, ", ")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

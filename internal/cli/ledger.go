@@ -18,11 +18,11 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+var idPattern = regexp.MustCompile(v1alpha1.IncidentIDPattern)
 
 func checkID(id string) error {
-	if len(id) > 63 || !idPattern.MatchString(id) {
-		return usagef("incident id %q must be 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit", id)
+	if len(id) > v1alpha1.MaxIncidentIDLength || !idPattern.MatchString(id) {
+		return usagef("incident id %q must be 1-%d lowercase letters, digits and '-', starting and ending with a letter or digit", id, v1alpha1.MaxIncidentIDLength)
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ var reportCmd = command{
 				}
 				inc.OccurredAt = metav1.NewTime(t)
 			}
-			if err := checkText("summary", *summary, 1024); err != nil {
+			if err := checkText("summary", *summary, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
 			if *by != "" {
@@ -127,7 +127,7 @@ var waiveCmd = command{
 			if err := checkID(args[1]); err != nil {
 				return err
 			}
-			if err := checkText("reason", *reason, 1024); err != nil {
+			if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
 			c, err := a.client()

@@ -165,15 +165,11 @@ func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.C
 		if current == "" {
 			current = v1alpha1.PhaseGood
 		}
-		d := lifecycle.Evaluate(acct, policy, now)
-		for step := 0; step < 4 && d.Transition != nil && d.NextEvaluation != nil && d.NextEvaluation.Equal(now); step++ {
-			acct.Status.Phase, acct.Status.PhaseSince = d.Phase, &metav1.Time{Time: d.PhaseSince}
-			d = lifecycle.Evaluate(acct, policy, now)
-		}
+		d := lifecycle.Settle(acct, policy, now)
 		change := "-"
 		if d.Phase != current {
 			changed++
-			if rankOf(d.Phase) > rankOf(current) {
+			if d.Phase.Rank() > current.Rank() {
 				up++
 			}
 			change = fmt.Sprintf("%s -> %s", current, d.Phase)
@@ -187,15 +183,6 @@ func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.C
 	p.printf("\n%d account(s) under policy %q at %s: %d would change phase (%d escalate, %d step down), %d unchanged.\n",
 		len(accounts), policy.Name, now.Format(timeFmt), changed, up, changed-up, len(accounts)-changed)
 	return changed, p.err
-}
-
-func rankOf(p v1alpha1.AccountPhase) int {
-	for i, q := range []v1alpha1.AccountPhase{v1alpha1.PhaseGood, v1alpha1.PhaseWarned, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseTerminated} {
-		if p == q {
-			return i
-		}
-	}
-	return 0
 }
 
 // stamp formats an optional moment relative to now.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 // Transition Events are announced from status.history, not from memory: an
@@ -100,7 +101,7 @@ func transitionEvent(name string, account *v1alpha1.CustomerAccount, policy *v1a
 		eventType = corev1.EventTypeWarning
 	}
 	note := t.Message
-	if courtesy := notify.Courtesy(policy, t.From, t.To); courtesy != "" {
+	if courtesy := policy.Spec.Messages.For(t.From, t.To); courtesy != "" {
 		note = note + " " + courtesy
 	}
 	host, _ := os.Hostname()
@@ -108,14 +109,14 @@ func transitionEvent(name string, account *v1alpha1.CustomerAccount, policy *v1a
 		ObjectMeta:          metav1.ObjectMeta{Name: name, Namespace: metav1.NamespaceDefault},
 		EventTime:           metav1.NewMicroTime(t.At.Time),
 		ReportingController: ReportingController,
-		ReportingInstance:   truncate(ReportingController+"-"+host, 128),
+		ReportingInstance:   text.Truncate(ReportingController+"-"+host, 128),
 		Action:              "Transition",
 		Reason:              t.Reason,
 		Regarding: corev1.ObjectReference{
 			APIVersion: v1alpha1.GroupVersion.String(), Kind: "CustomerAccount",
 			Name: account.Name, UID: account.UID, ResourceVersion: account.ResourceVersion,
 		},
-		Note: truncate(note, 1024),
+		Note: text.Truncate(note, 1024),
 		Type: eventType,
 	}
 }

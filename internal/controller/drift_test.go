@@ -51,7 +51,7 @@ func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		var found bool
 		for _, e := range eventsFor(g, acct.Name) {
-			found = found || e.Reason == enforcement.ReasonDriftCorrected && strings.Contains(e.Note, "Deployment web was changed to 5")
+			found = found || e.Reason == v1alpha1.ReasonDriftCorrected && strings.Contains(e.Note, "Deployment web was changed to 5")
 		}
 		g.Expect(found).To(BeTrue(), "a DriftCorrected event naming the Deployment")
 	}, waitFor, pollEach).Should(Succeed())

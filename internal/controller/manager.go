@@ -3,11 +3,6 @@ package controller
 import (
 	"net/http"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -19,6 +14,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/slim"
 )
 
 // NewScheme knows the built-in kinds and this operator's API.
@@ -31,9 +27,10 @@ func NewScheme() *runtime.Scheme {
 
 // CacheOptions is how the manager caches: managed fields are dropped before
 // objects enter the cache (the operator never reads them, and they are
-// often the larger part of an object).
+// often the larger part of an object), and accounts are compacted
+// (internal/slim): the account cache is most of the operator's memory.
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{DefaultTransform: slim.Transform()}
 }
 
 // ClientOptions is how the manager's client reads: see UncachedObjects.
@@ -105,14 +102,11 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 	return (&AccountPolicyReconciler{Client: c}).SetupWithManager(mgr)
 }
 
-// UncachedObjects are read straight from the API server. Enforcement reads
-// them per tenant namespace only when it acts, so caching every Deployment,
-// Secret and RoleBinding in the cluster would cost memory for nothing, and
-// the operator may only read Secrets in its own namespace anyway.
+// UncachedObjects are read straight from the API server: every kind
+// enforcement reads (enforcement.UncachedKinds). Enforcement reads them per
+// tenant namespace only when it acts, so caching every Deployment, Secret
+// and RoleBinding in the cluster would cost memory for nothing, and the
+// operator may only read Secrets in its own namespace anyway.
 func UncachedObjects() []client.Object {
-	return []client.Object{
-		&corev1.Secret{}, &rbacv1.RoleBinding{}, &corev1.ResourceQuota{}, &networkingv1.NetworkPolicy{},
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &appsv1.DaemonSet{}, &corev1.ReplicationController{},
-		&corev1.Pod{}, &batchv1.CronJob{}, &batchv1.Job{},
-	}
+	return enforcement.UncachedKinds()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/resolve"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 // Delivery runs in its own controller, with its own workers, so that no
@@ -135,7 +136,7 @@ func (r *NotificationReconciler) deliver(ctx context.Context, account *v1alpha1.
 		if err == nil {
 			metrics.Notifications.WithLabelValues(metrics.NotificationDelivered).Inc()
 			if failedBefore > 0 {
-				notices = append(notices, notice{corev1.EventTypeNormal, ReasonNotificationDelivered,
+				notices = append(notices, notice{corev1.EventTypeNormal, v1alpha1.ReasonNotificationDelivered,
 					fmt.Sprintf("Notification of %s delivered to the webhook after %d failed attempt(s).", describe(entry), failedBefore)})
 			}
 			n.State = v1alpha1.NotificationDelivered
@@ -148,10 +149,10 @@ func (r *NotificationReconciler) deliver(ctx context.Context, account *v1alpha1.
 		// the retry never comes earlier than the backoff.
 		next := ceilSecond(r.Clock.Now().Add(retryDelay(n.Attempts)))
 		n.NextAttempt = &metav1.Time{Time: next}
-		n.Message = truncate(err.Error(), 1024)
+		n.Message = text.Truncate(err.Error(), 1024)
 		log.FromContext(ctx).Info("webhook delivery failed", "event", n.ID, "attempts", n.Attempts, "retryAt", next, "error", err.Error())
 		if n.Attempts == 1 {
-			notices = append(notices, notice{corev1.EventTypeWarning, ReasonNotificationFailed,
+			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationFailed,
 				fmt.Sprintf("Notification of %s not delivered (retrying with backoff): %s", describe(entry), err)})
 		}
 		return &next, notices

@@ -9,6 +9,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 // Webhook notifications. status.history is the outbox: a new entry gets
@@ -18,19 +19,6 @@ import (
 // entries, oldest first, until the webhook acknowledges them. Nothing is
 // held in memory, so restarts lose nothing, and enforcement never waits on
 // a webhook.
-
-// Reasons of notification and decision Events.
-const (
-	ReasonNotificationFailed    = "NotificationFailed"
-	ReasonNotificationDelivered = "NotificationDelivered"
-	ReasonNotificationDropped   = "NotificationDropped"
-	// ReasonDecisionIgnored: a human decision recorded on the account has
-	// no effect (see lifecycle.Decision.Ignored).
-	ReasonDecisionIgnored = "DecisionIgnored"
-	// ReasonStateRecovered: the account's status had lost its phase, which
-	// was recovered from its namespaces.
-	ReasonStateRecovered = "StateRecovered"
-)
 
 // Retry backoff: retryBase after the first failure, doubling, capped.
 const (
@@ -64,7 +52,7 @@ func droppedNotices(trimmed []v1alpha1.Transition) []notice {
 		if n == nil || n.State != v1alpha1.NotificationPending {
 			continue
 		}
-		out = append(out, notice{corev1.EventTypeWarning, ReasonNotificationDropped,
+		out = append(out, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationDropped,
 			fmt.Sprintf("Notification of %s (event %s) was never delivered and left the bounded history after %d attempt(s); last error: %s",
 				describe(&trimmed[i]), n.ID, n.Attempts, n.Message)})
 	}
@@ -74,10 +62,10 @@ func droppedNotices(trimmed []v1alpha1.Transition) []notice {
 // emitNotices emits notification Events (after the status write).
 func emitNotices(rec EventRecorder, account *v1alpha1.CustomerAccount, notices []notice) {
 	for _, n := range notices {
-		if n.reason == ReasonNotificationDropped {
+		if n.reason == v1alpha1.ReasonNotificationDropped {
 			metrics.Notifications.WithLabelValues(metrics.NotificationDropped).Inc()
 		}
-		rec.Eventf(account, nil, n.eventType, n.reason, "Notify", "%s", truncate(n.note, 1024))
+		rec.Eventf(account, nil, n.eventType, n.reason, "Notify", "%s", text.Truncate(n.note, 1024))
 	}
 }
 

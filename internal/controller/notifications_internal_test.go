@@ -43,17 +43,19 @@ func TestTrimmedPendingEntryIsDropped(t *testing.T) {
 	d := lifecycle.Decision{Phase: v1alpha1.PhaseFinalNotice, PhaseSince: now,
 		Transition: &lifecycle.Transition{From: v1alpha1.PhaseWarned, To: v1alpha1.PhaseFinalNotice, Reason: "Escalated"}}
 
-	trimmed := recordDecision(status, policy, d, now)
+	added, trimmed := recordDecision(status, policy, d, now)
 	g.Expect(status.History).To(HaveLen(maxHistory))
+	g.Expect(added).To(BeIdenticalTo(&status.History[0]), "the entry added is the newest")
+	g.Expect(added.To).To(Equal(v1alpha1.PhaseFinalNotice))
 	g.Expect(trimmed).To(HaveLen(1))
 	notices := droppedNotices(trimmed)
 	g.Expect(notices).To(HaveLen(1))
-	g.Expect(notices[0].reason).To(Equal(ReasonNotificationDropped))
+	g.Expect(notices[0].reason).To(Equal(v1alpha1.ReasonNotificationDropped))
 	g.Expect(notices[0].note).To(ContainSubstring("event oldest"))
 	g.Expect(notices[0].note).To(ContainSubstring("after 7 attempt(s); last error: HTTP 503"))
 
 	// Delivered entries leave quietly.
-	trimmed = recordDecision(status, policy, d, now.Add(time.Second))
+	_, trimmed = recordDecision(status, policy, d, now.Add(time.Second))
 	g.Expect(trimmed).To(HaveLen(1))
 	g.Expect(droppedNotices(trimmed)).To(BeEmpty())
 }

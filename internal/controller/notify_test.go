@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
-	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
@@ -106,7 +105,7 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 	// Delivered once: no redelivery later, and no retry Events.
 	g.Consistently(func() int { return len(hooks.Requests(path)) }, 2*time.Second, pollEach).Should(Equal(1))
 	g.Expect(reasons(eventsFor(g, acct.Name))).NotTo(ContainElements(
-		controller.ReasonNotificationFailed, controller.ReasonNotificationDelivered))
+		v1alpha1.ReasonNotificationFailed, v1alpha1.ReasonNotificationDelivered))
 }
 
 // The endpoint fails twice: the entry stays Pending with attempts 1, then 2
@@ -153,10 +152,10 @@ func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 	g.Expect(got[2].Received.Sub(got[1].Received)).To(BeNumerically(">=", 1900*time.Millisecond))
 	g.Eventually(func(g Gomega) {
 		rs := reasons(eventsFor(g, acct.Name))
-		g.Expect(rs).To(ContainElements(controller.ReasonNotificationFailed, controller.ReasonNotificationDelivered))
+		g.Expect(rs).To(ContainElements(v1alpha1.ReasonNotificationFailed, v1alpha1.ReasonNotificationDelivered))
 		count := 0
 		for _, r := range rs {
-			if r == controller.ReasonNotificationFailed {
+			if r == v1alpha1.ReasonNotificationFailed {
 				count++
 			}
 		}

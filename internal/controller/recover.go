@@ -22,30 +22,30 @@ import (
 // just because its account forgot it was terminated. The recovered phase
 // is recorded as a history entry (reason StateRecovered), so it is
 // announced: the phase may have been put in force by a manager that died
-// before recording the transition, which nobody was told of. It returns a
-// note for the Ready message when it recovered anything.
-func (r *CustomerAccountReconciler) recoverState(ctx context.Context, account *v1alpha1.CustomerAccount, now time.Time) (string, error) {
+// before recording the transition, which nobody was told of. When it
+// recovered anything it returns that entry and a note for the Ready message.
+func (r *CustomerAccountReconciler) recoverState(ctx context.Context, account *v1alpha1.CustomerAccount, now time.Time) (*v1alpha1.Transition, string, error) {
 	if account.Status.Phase != "" {
-		return "", nil
+		return nil, "", nil
 	}
 	var list corev1.NamespaceList
 	if err := r.List(ctx, &list, client.MatchingLabels{v1alpha1.LabelEnforcedFor: account.Name}); err != nil {
-		return "", fmt.Errorf("reading namespaces to recover the account's phase: %w", err)
+		return nil, "", fmt.Errorf("reading namespaces to recover the account's phase: %w", err)
 	}
 	phase, since, from := lifecycle.RecoverPhase(namespacePhases(list.Items), now)
 	if phase == "" {
-		return "", nil
+		return nil, "", nil
 	}
 	note := fmt.Sprintf("The status had no phase; %s since %s was recovered from namespace %s.", phase, since.UTC().Format(time.RFC3339), from)
 	account.Status.Phase = phase
 	account.Status.PhaseSince = &metav1.Time{Time: since}
 	account.Status.History = append([]v1alpha1.Transition{{
-		To: phase, At: metav1.NewTime(now), Score: account.Status.Score, Reason: ReasonStateRecovered, Message: note,
+		To: phase, At: metav1.NewTime(now), Score: account.Status.Score, Reason: v1alpha1.ReasonStateRecovered, Message: note,
 	}}, account.Status.History...)
 	if len(account.Status.History) > maxHistory {
 		account.Status.History = account.Status.History[:maxHistory]
 	}
-	return note, nil
+	return &account.Status.History[0], note, nil
 }
 
 func namespacePhases(items []corev1.Namespace) []lifecycle.RecordedPhase {

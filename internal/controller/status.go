@@ -11,15 +11,17 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
-// maxHistory bounds status.history (newest first); it must match the CRD's
-// MaxItems so a long-lived account never fails its status write.
-const maxHistory = 20
+// maxHistory bounds status.history (newest first) as the CRD does, so a
+// long-lived account never fails its status write.
+const maxHistory = v1alpha1.MaxHistory
 
-// recordDecision copies the engine's decision into the account status and
-// returns the history entries trimmed to make room for a new one.
-func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, now time.Time) (trimmed []v1alpha1.Transition) {
+// recordDecision copies the engine's decision into the account status. It
+// returns the history entry it added for a transition (nil: none) and the
+// entries trimmed to make room for it.
+func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.AccountPolicy, d lifecycle.Decision, now time.Time) (added *v1alpha1.Transition, trimmed []v1alpha1.Transition) {
 	status.Policy = policy.Name
 	status.Phase = d.Phase
 	if !d.PhaseSince.IsZero() {
@@ -52,15 +54,16 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 			At:      metav1.NewTime(now.Truncate(time.Second)),
 			Score:   d.Score,
 			Reason:  t.Reason,
-			Message: truncate(t.Message, 2048),
+			Message: text.Truncate(t.Message, 2048),
 		}
 		status.History = append([]v1alpha1.Transition{entry}, status.History...)
 		if len(status.History) > maxHistory {
 			trimmed = status.History[maxHistory:]
 			status.History = status.History[:maxHistory]
 		}
+		added = &status.History[0]
 	}
-	return trimmed
+	return added, trimmed
 }
 
 // recordEnforcement copies the enforcement result into the account status.
@@ -93,7 +96,7 @@ func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.R
 
 // maxNamespaces is the CRD's bound on status.namespaces: an account may
 // have any number of namespaces, but its status must always be writable.
-const maxNamespaces = 64
+const maxNamespaces = v1alpha1.MaxStatusNamespaces
 
 // boundNamespaces keeps at most maxNamespaces entries, those with a message
 // first (they are what a human must see), then by name, and counts all.
@@ -137,7 +140,7 @@ func recordOrphans(status *v1alpha1.CustomerAccountStatus, orphans []string) (un
 		Reason: v1alpha1.ReasonNoOrphans, Message: "every record the operator keeps belongs to an existing namespace"}
 	if len(orphans) > 0 {
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonRecordsOrphaned
-		cond.Message = truncate(strings.Join(orphans, "; "), 32768)
+		cond.Message = text.Truncate(strings.Join(orphans, "; "), 32768)
 		for _, o := range orphans {
 			if prev == nil || !strings.Contains(prev.Message, o) {
 				unreported = append(unreported, o)
@@ -149,7 +152,7 @@ func recordOrphans(status *v1alpha1.CustomerAccountStatus, orphans []string) (un
 }
 
 func setReady(status *v1alpha1.CustomerAccountStatus, ok bool, reason, msg string) {
-	c := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: reason, Message: truncate(msg, 32768)}
+	c := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: reason, Message: text.Truncate(msg, 32768)}
 	if !ok {
 		c.Status = metav1.ConditionFalse
 	}
@@ -161,11 +164,4 @@ func ceilSecond(t time.Time) time.Time {
 		return r.Add(time.Second)
 	}
 	return t
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
-	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
-	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 )
 
@@ -74,7 +72,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 	g.Expect([]v1alpha1.AccountPhase{a.Status.History[0].To, a.Status.History[1].To, a.Status.History[2].To}).
 		To(Equal([]v1alpha1.AccountPhase{v1alpha1.PhaseTerminated, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseWarned}))
 	g.Expect(a.Status.History[0].From).To(Equal(v1alpha1.PhaseFinalNotice))
-	g.Expect(a.Status.History[0].Reason).To(Equal(lifecycle.ReasonTerminated))
+	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonTerminated))
 	g.Expect(a.Status.History[0].Score).To(Equal(int32(6)))
 	g.Expect(a.Status.History[0].At.Sub(a.Status.History[1].At.Time)).To(BeNumerically(">=", 3*time.Second),
 		"terminated before the notice period was served")
@@ -82,10 +80,10 @@ func TestStoryAbuseToTermination(t *testing.T) {
 
 	g.Eventually(func(g Gomega) {
 		evs := eventsFor(g, acct.Name)
-		g.Expect(reasons(evs)).To(ContainElements(lifecycle.ReasonEscalated, lifecycle.ReasonTerminated))
+		g.Expect(reasons(evs)).To(ContainElements(v1alpha1.ReasonEscalated, v1alpha1.ReasonTerminated))
 		var termination bool
 		for _, e := range evs {
-			if e.Reason == lifecycle.ReasonTerminated {
+			if e.Reason == v1alpha1.ReasonTerminated {
 				termination = true
 				g.Expect(e.Type).To(Equal("Warning"))
 				g.Expect(e.Note).To(ContainSubstring("Example Corp may be a better fit"))
@@ -109,7 +107,7 @@ func TestStoryIncidentsExpire(t *testing.T) {
 
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseGood)
 	g.Expect(a.Status.Score).To(BeZero())
-	g.Expect(a.Status.History[0].Reason).To(Equal(lifecycle.ReasonRecovered))
+	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonRecovered))
 	g.Expect(a.Status.History[0].From).To(Equal(v1alpha1.PhaseWarned))
 	g.Expect(a.Status.NextEvaluation).To(BeNil())
 }
@@ -157,7 +155,7 @@ func TestStoryReinstatement(t *testing.T) {
 	})
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseGood)
 	g.Expect(a.Status.Score).To(BeZero())
-	g.Expect(a.Status.History[0].Reason).To(Equal(lifecycle.ReasonReinstated))
+	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonReinstated))
 	g.Eventually(func(g Gomega) {
 		labels := getNamespace(g, ns.Name).Labels
 		g.Expect(labels).NotTo(HaveKey(v1alpha1.LabelFrozen))
@@ -167,10 +165,10 @@ func TestStoryReinstatement(t *testing.T) {
 	}, waitFor, pollEach).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		evs := eventsFor(g, acct.Name)
-		g.Expect(reasons(evs)).To(ContainElements(lifecycle.ReasonReinstated,
-			enforcement.ReasonAccessRestricted, enforcement.ReasonAccessRestored))
+		g.Expect(reasons(evs)).To(ContainElements(v1alpha1.ReasonReinstated,
+			v1alpha1.ReasonAccessRestricted, v1alpha1.ReasonAccessRestored))
 		for _, e := range evs {
-			if e.Reason == enforcement.ReasonAccessRestricted || e.Reason == enforcement.ReasonAccessRestored {
+			if e.Reason == v1alpha1.ReasonAccessRestricted || e.Reason == v1alpha1.ReasonAccessRestored {
 				g.Expect(e.Related).NotTo(BeNil())
 				g.Expect(e.Related.Kind).To(Equal("Namespace"))
 				g.Expect(e.Related.Name).To(Equal(ns.Name))

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
-	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 )
 
@@ -106,7 +105,7 @@ func TestIgnoredDecisionIsReported(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		var notes []string
 		for _, e := range eventsFor(g, acct.Name) {
-			if e.Reason == controller.ReasonDecisionIgnored {
+			if e.Reason == v1alpha1.ReasonDecisionIgnored {
 				notes = append(notes, e.Note)
 			}
 		}
@@ -152,11 +151,11 @@ func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		a := get(g, acct.Name)
 		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseTerminated))
-		g.Expect(a.Status.History).To(ConsistOf(And(HaveField("To", v1alpha1.PhaseTerminated), HaveField("Reason", controller.ReasonStateRecovered))),
+		g.Expect(a.Status.History).To(ConsistOf(And(HaveField("To", v1alpha1.PhaseTerminated), HaveField("Reason", v1alpha1.ReasonStateRecovered))),
 			"no transition but the recovery itself: the tenant was never restored in between")
 		var notes []string
 		for _, e := range eventsFor(g, acct.Name) {
-			if e.Reason == controller.ReasonStateRecovered {
+			if e.Reason == v1alpha1.ReasonStateRecovered {
 				notes = append(notes, e.Note)
 			}
 		}

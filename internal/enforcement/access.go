@@ -14,12 +14,39 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
+// RBAC for revokeAccess.
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=bind
+
 // RevokeAccess removes the namespace's RoleBindings, except those labelled
 // accounts.lifecycle.dev/keep=true, after first recording each exactly (see
 // record.go). It is in force while records exist and none of the recorded
 // bindings is still there. Restore recreates every recorded binding and
 // then drops the records, so a crash at any point leaves a state the next
 // call finishes.
+//
+// Binding is limited to the admin, edit and view ClusterRoles and to
+// namespace Roles: the operator must never be able to hand out
+// cluster-admin, so neither escalate nor bind on all ClusterRoles is
+// granted.
+type revokeAccess struct{}
+
+func (revokeAccess) Name() v1alpha1.EnforcementAction { return v1alpha1.ActionRevokeAccess }
+
+func (revokeAccess) Watched() []client.Object { return []client.Object{&rbacv1.RoleBinding{}} }
+
+func (revokeAccess) InForce(ctx context.Context, e *Enforcer, r *nsRun) (bool, error) {
+	return e.accessRevoked(ctx, r)
+}
+
+func (revokeAccess) Apply(ctx context.Context, e *Enforcer, r *nsRun) error {
+	return e.revokeAccess(ctx, r)
+}
+
+func (revokeAccess) Revert(ctx context.Context, e *Enforcer, r *nsRun) error {
+	return e.restoreAccess(ctx, r)
+}
 
 var roleBindingRecords = newRecordKind[rbacv1.RoleBinding]("RoleBinding", "rb", nil)
 
@@ -51,45 +78,67 @@ func (e *Enforcer) revokeAccess(ctx context.Context, r *nsRun) error {
 	if err != nil {
 		return err
 	}
-	var remove []client.Object
+	var candidates []*rbacv1.RoleBinding
 	for i := range bindings {
 		rb := &bindings[i]
-		if rb.Labels[v1alpha1.LabelKeep] == "true" {
-			continue
+		// The view binding of ReadOnlyAccess is never recorded: restoring it
+		// would leave it granting view after reinstatement.
+		if rb.Labels[v1alpha1.LabelKeep] != "true" && !isReadOnlyBinding(rb) {
+			candidates = append(candidates, rb)
 		}
-		// A binding already being deleted is revoked all the same: a
-		// finalizer (a tenant's, say) would keep it working meanwhile.
-		ok, err := e.canRecreate(ctx, rb)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			// Removing what we could not put back would break the promise
-			// of an exact restore, so the binding stays and is reported.
-			r.warnPersistent(ReasonRevokeIncomplete,
-				"RoleBinding %s was kept: the operator is not allowed to recreate a binding to %s %s, so it would not be restored; an administrator should remove it or label it %s=true",
-				rb.Name, rb.RoleRef.Kind, rb.RoleRef.Name, v1alpha1.LabelKeep)
-			continue
-		}
-		remove = append(remove, rb)
 	}
-	// One binding that cannot be recorded or removed (too large, say) does
-	// not hold back the others; every failure is reported, joined.
-	removed, newcomers, err := e.setAsideEach(ctx, r, roleBindingRecords, remove)
+	remove, err := e.restorable(ctx, r, candidates)
 	if err != nil {
-		r.warnPersistent(ReasonRevokeIncomplete, "%s", err.Error())
+		return err
 	}
-	for _, o := range newcomers {
-		rb := o.(*rbacv1.RoleBinding)
-		r.warn(ReasonRecreatedWhileRevoked,
-			"RoleBinding %s was created again while access was revoked (%s) and was removed; the binding recorded before will be restored",
-			rb.Name, describe(rb.Subjects, rb.RoleRef))
-	}
+	removed, err := e.setAsideBindings(ctx, r, roleBindingRecords, remove, "revoked")
 	if len(removed) > 0 {
 		r.put = append(r.put, fmt.Sprintf("%s (removed %d RoleBindings: %s; recorded in Secrets in %s)",
 			v1alpha1.ActionRevokeAccess, len(removed), strings.Join(removed, ", "), e.OperatorNamespace))
 	}
 	return err
+}
+
+// restorable are the bindings the operator can put back, to be set aside.
+// A binding already being deleted is included all the same: a finalizer
+// (a tenant's, say) would keep it working meanwhile. One the operator
+// could not recreate stays and is reported: removing what cannot be put
+// back would break the promise of an exact restore.
+func (e *Enforcer) restorable(ctx context.Context, r *nsRun, candidates []*rbacv1.RoleBinding) ([]client.Object, error) {
+	var out []client.Object
+	for _, rb := range candidates {
+		ok, err := e.canRecreate(ctx, rb)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			r.warnPersistent(v1alpha1.ReasonRevokeIncomplete,
+				"RoleBinding %s was kept: the operator is not allowed to recreate a binding to %s %s, so it would not be restored; an administrator should remove it or label it %s=true",
+				rb.Name, rb.RoleRef.Kind, rb.RoleRef.Name, v1alpha1.LabelKeep)
+			continue
+		}
+		out = append(out, rb)
+	}
+	return out, nil
+}
+
+// setAsideBindings records and removes the bindings in records of kind k.
+// One that cannot be recorded or removed (too large, say) does not hold
+// back the others; every failure is reported, joined. A binding created
+// again under a recorded name while access is `while` is removed, and the
+// recorded one will be restored.
+func (e *Enforcer) setAsideBindings(ctx context.Context, r *nsRun, k recordKind, remove []client.Object, while string) ([]string, error) {
+	removed, newcomers, err := e.setAsideEach(ctx, r, k, remove)
+	if err != nil {
+		r.warnPersistent(v1alpha1.ReasonRevokeIncomplete, "%s", err.Error())
+	}
+	for _, o := range newcomers {
+		rb := o.(*rbacv1.RoleBinding)
+		r.warn(v1alpha1.ReasonRecreatedWhileRevoked,
+			"RoleBinding %s was created again while access was %s (%s) and was removed; the binding recorded before will be restored",
+			rb.Name, while, describe(rb.Subjects, rb.RoleRef))
+	}
+	return removed, err
 }
 
 // canRecreate asks the API server, with a dry-run create, whether the
@@ -118,7 +167,7 @@ func (e *Enforcer) restoreAccess(ctx context.Context, r *nsRun) error {
 	}
 	created, err := e.restoreRecorded(ctx, r, roleBindingRecords, recs, func(name string, rec client.Object) {
 		b := rec.(*rbacv1.RoleBinding)
-		r.warn(ReasonRestoreConflict,
+		r.warn(v1alpha1.ReasonRestoreConflict,
 			"RoleBinding %s was recreated by someone else while access was revoked and was left as they made it; the recorded binding (%s) was not restored",
 			name, describe(b.Subjects, b.RoleRef))
 	})

@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
 // What someone else changed while restricted is left as they made it and
@@ -44,8 +46,8 @@ func TestRestoreLeavesOthersChangesAndReportsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireEvent(t, res, ns, ReasonAccessRestricted, "Deployment web")
-	requireEvent(t, res, ns, ReasonRecreatedWhileRevoked, "RoleBinding alice-edit was created again while access was revoked (ClusterRole view for User mallory)")
+	requireEvent(t, res, ns, v1alpha1.ReasonAccessRestricted, "Deployment web")
+	requireEvent(t, res, ns, v1alpha1.ReasonRecreatedWhileRevoked, "RoleBinding alice-edit was created again while access was revoked (ClusterRole view for User mallory)")
 	requireTerminatedWorld(t, ns, acct.Name)
 
 	// Now the changes happen again and restoration follows before any
@@ -71,7 +73,7 @@ func TestRestoreLeavesOthersChangesAndReportsThem(t *testing.T) {
 		"Deployment web was changed to 5 by someone else while restricted and was left as it is (it was 3 before)",
 		"CronJob backup was changed to false",
 	} {
-		e := requireEvent(t, res, ns, ReasonRestoreConflict, want)
+		e := requireEvent(t, res, ns, v1alpha1.ReasonRestoreConflict, want)
 		if e.Type != corev1.EventTypeWarning {
 			t.Errorf("%s: type %s, want Warning", want, e.Type)
 		}

@@ -24,58 +24,18 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// RBAC for exactly what the actions need. Binding is limited to the admin,
-// edit and view ClusterRoles and to namespace Roles: the operator must never
-// be able to hand out cluster-admin, so neither escalate nor bind on all
-// ClusterRoles is granted. Record Secrets live in the operator's namespace.
+// RBAC common to every action: the namespace's labels, and the record
+// Secrets, which live in the operator's namespace only. Each action's file
+// holds the markers for what it touches.
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;edit;view
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=bind
 // +kubebuilder:rbac:groups="",namespace=account-lifecycle-operator-system,resources=secrets,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;replicasets;daemonsets,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups="",resources=replicationcontrollers,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=batch,resources=cronjobs;jobs,verbs=get;list;watch;update;patch
-
-// Event reasons.
-const (
-	// ReasonAccessRestricted: actions were put in force in a namespace.
-	ReasonAccessRestricted = "AccessRestricted"
-	// ReasonAccessRestored: actions no longer in force were reversed.
-	ReasonAccessRestored = "AccessRestored"
-	// ReasonProtectedNamespace: a protected namespace is labelled for the
-	// account and was left alone.
-	ReasonProtectedNamespace = "ProtectedNamespace"
-	// ReasonRestoreConflict: something changed by someone else while
-	// restricted was left as they made it.
-	ReasonRestoreConflict = "RestoreConflict"
-	// ReasonRevokeIncomplete: a RoleBinding the operator could not recreate
-	// was kept rather than removed.
-	ReasonRevokeIncomplete = "RevokeIncomplete"
-	// ReasonRecreatedWhileRevoked: a different RoleBinding was created under
-	// a recorded name while access was revoked, and was removed again.
-	ReasonRecreatedWhileRevoked = "RecreatedWhileRevoked"
-	// ReasonDriftCorrected: something held by an action was changed by
-	// someone the freeze admits and was held again.
-	ReasonDriftCorrected = "DriftCorrected"
-	// ReasonRecordsLost: records of objects set aside are missing, so those
-	// objects cannot be restored.
-	ReasonRecordsLost = "RecordsLost"
-	// ReasonOrphanedRecords: records were kept whose namespace is gone (or
-	// was replaced by another namespace of the same name), so they can never
-	// be restored; an administrator decides what to do with them.
-	ReasonOrphanedRecords = "OrphanedRecords"
-)
 
 // ManagedBy is the value of v1alpha1.LabelManaged on objects the operator
 // creates.
 const ManagedBy = "account-lifecycle-operator"
 
-// maxMessage keeps status messages within the API's 2048-character bound.
-const maxMessage = 2048
+// maxMessage keeps status messages within the API's bound.
+const maxMessage = v1alpha1.MaxMessage
 
 // systemNamespaces are never touched, whatever their labels.
 var systemNamespaces = []string{"default", "kube-node-lease", "kube-public", "kube-system"}
@@ -132,27 +92,6 @@ type Result struct {
 	Changed bool
 }
 
-// actionOrder is the order in which actions are put in force: freeze first
-// so tenants cannot change what is being restricted, quota before scaling.
-var actionOrder = []v1alpha1.EnforcementAction{
-	v1alpha1.ActionFreezeChanges,
-	v1alpha1.ActionRevokeAccess,
-	v1alpha1.ActionBlockNewWorkloads,
-	v1alpha1.ActionScaleToZero,
-	v1alpha1.ActionIsolateNetwork,
-}
-
-// revertOrder reverses actions: the quota goes before workloads scale back
-// up (so their pods can start) and the freeze is lifted last, after every
-// other change, so tenants never act on a half-restored namespace.
-var revertOrder = []v1alpha1.EnforcementAction{
-	v1alpha1.ActionIsolateNetwork,
-	v1alpha1.ActionBlockNewWorkloads,
-	v1alpha1.ActionScaleToZero,
-	v1alpha1.ActionRevokeAccess,
-	v1alpha1.ActionFreezeChanges,
-}
-
 // Enforce brings every tenant namespace of req.Account to exactly
 // req.Actions. Errors are per namespace, joined; the Result still covers
 // every namespace.
@@ -201,10 +140,13 @@ func (req Request) validate() (map[v1alpha1.EnforcementAction]bool, error) {
 	}
 	want := map[v1alpha1.EnforcementAction]bool{}
 	for _, a := range req.Actions {
-		if !slices.Contains(actionOrder, a) {
+		if !slices.Contains(applyOrder, a) {
 			return nil, fmt.Errorf("enforcement: unknown action %q for account %s", a, req.Account.Name)
 		}
 		want[a] = true
+	}
+	if want[v1alpha1.ActionRevokeAccess] && want[v1alpha1.ActionReadOnlyAccess] {
+		return nil, fmt.Errorf("enforcement: RevokeAccess and ReadOnlyAccess exclude each other (account %s)", req.Account.Name)
 	}
 	return want, nil
 }
@@ -276,7 +218,7 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 		var err error
 		switch why := e.protection(r.ns); {
 		case why != "":
-			r.warnPersistent(ReasonProtectedNamespace,
+			r.warnPersistent(v1alpha1.ReasonProtectedNamespace,
 				"namespace %s is protected (%s) and is never restricted by the operator", r.ns.Name, why)
 			err = e.liftFromProtected(ctx, r)
 		case r.ns.DeletionTimestamp != nil:
@@ -329,16 +271,16 @@ func (e *Enforcer) enforce(ctx context.Context, r *nsRun, want map[v1alpha1.Enfo
 	var errs []error
 	for _, a := range revertOrder {
 		if !want[a] && a != v1alpha1.ActionFreezeChanges && (!known || maybe[a]) {
-			if err := e.impl(a).revert(ctx, r); err != nil {
+			if err := action(a).Revert(ctx, e, r); err != nil {
 				errs = append(errs, fmt.Errorf("lifting %s: %w", a, err))
 			}
 		}
 	}
-	for _, a := range actionOrder {
+	for _, a := range applyOrder {
 		if !want[a] {
 			continue
 		}
-		if err := e.impl(a).apply(ctx, r); err != nil {
+		if err := action(a).Apply(ctx, e, r); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", a, err))
 			continue
 		}
@@ -360,7 +302,7 @@ func (e *Enforcer) release(ctx context.Context, r *nsRun) error {
 		if a == v1alpha1.ActionFreezeChanges || known && !maybe[a] {
 			continue
 		}
-		if err := e.impl(a).revert(ctx, r); err != nil {
+		if err := action(a).Revert(ctx, e, r); err != nil {
 			errs = append(errs, fmt.Errorf("lifting %s: %w", a, err))
 		}
 	}
@@ -395,8 +337,8 @@ func (e *Enforcer) dryRun(ctx context.Context, r *nsRun, want map[v1alpha1.Enfor
 // discover fills r.inForce from the world, without writing.
 func (e *Enforcer) discover(ctx context.Context, r *nsRun) error {
 	var errs []error
-	for _, a := range actionOrder {
-		on, err := e.impl(a).inForce(ctx, r)
+	for _, a := range applyOrder {
+		on, err := action(a).InForce(ctx, e, r)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -408,32 +350,9 @@ func (e *Enforcer) discover(ctx context.Context, r *nsRun) error {
 	return errors.Join(errs...)
 }
 
-// actionImpl is one enforcement action.
-type actionImpl struct {
-	inForce func(context.Context, *nsRun) (bool, error)
-	apply   func(context.Context, *nsRun) error
-	revert  func(context.Context, *nsRun) error
-}
-
-func (e *Enforcer) impl(a v1alpha1.EnforcementAction) actionImpl {
-	switch a {
-	case v1alpha1.ActionFreezeChanges:
-		return actionImpl{e.frozenInForce, e.freeze, e.unfreeze}
-	case v1alpha1.ActionBlockNewWorkloads:
-		return actionImpl{e.quotaInForce, e.applyQuota, e.removeQuota}
-	case v1alpha1.ActionRevokeAccess:
-		return actionImpl{e.accessRevoked, e.revokeAccess, e.restoreAccess}
-	case v1alpha1.ActionScaleToZero:
-		return actionImpl{e.scaledDown, e.scaleDown, e.scaleBack}
-	case v1alpha1.ActionIsolateNetwork:
-		return actionImpl{e.isolated, e.isolate, e.removeIsolation}
-	}
-	panic("enforcement: unknown action " + string(a)) // validate() rules this out
-}
-
 func ordered(set map[v1alpha1.EnforcementAction]bool) []v1alpha1.EnforcementAction {
 	var out []v1alpha1.EnforcementAction
-	for _, a := range actionOrder {
+	for _, a := range applyOrder {
 		if set[a] {
 			out = append(out, a)
 		}
@@ -450,11 +369,4 @@ func joinOr[T ~string](items []T, none string) string {
 		s[i] = string(it)
 	}
 	return strings.Join(s, ", ")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

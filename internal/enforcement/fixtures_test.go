@@ -25,10 +25,11 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-var allActions = []v1alpha1.EnforcementAction{
-	v1alpha1.ActionFreezeChanges, v1alpha1.ActionBlockNewWorkloads, v1alpha1.ActionRevokeAccess,
-	v1alpha1.ActionScaleToZero, v1alpha1.ActionIsolateNetwork,
-}
+// allActions are what the terminated fixture puts in force: every action
+// but ReadOnlyAccess, which excludes RevokeAccess.
+var allActions = slices.DeleteFunc(Actions(), func(a v1alpha1.EnforcementAction) bool {
+	return a == v1alpha1.ActionReadOnlyAccess // it excludes RevokeAccess
+})
 
 func newEnforcer(c client.Client) *Enforcer {
 	return &Enforcer{Client: c, OperatorNamespace: operatorNS}

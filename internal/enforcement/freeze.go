@@ -18,20 +18,29 @@ const AnnotationPhaseSince = "accounts.lifecycle.dev/phase-since"
 
 // FreezeChanges is the namespace label accounts.lifecycle.dev/frozen=true;
 // the ValidatingAdmissionPolicy shipped in config/admission does the rest.
+// The Namespace itself is watched by the account controller, so it has no
+// kinds of its own to watch. The enforcer lifts it last, once every other
+// reversal succeeded (enforcer.go), so tenants never act on a
+// half-restored namespace.
+type freezeChanges struct{}
 
-func (r *nsRun) frozen() bool { return r.ns.Labels[v1alpha1.LabelFrozen] == "true" }
+func (freezeChanges) Name() v1alpha1.EnforcementAction { return v1alpha1.ActionFreezeChanges }
 
-func (e *Enforcer) frozenInForce(_ context.Context, r *nsRun) (bool, error) {
+func (freezeChanges) Watched() []client.Object { return nil }
+
+func (freezeChanges) InForce(_ context.Context, _ *Enforcer, r *nsRun) (bool, error) {
 	return r.frozen(), nil
 }
 
-func (e *Enforcer) freeze(ctx context.Context, r *nsRun) error {
+func (freezeChanges) Apply(ctx context.Context, e *Enforcer, r *nsRun) error {
 	return e.setLabels(ctx, r, r.phase, ptr.To(true), keepMark)
 }
 
-func (e *Enforcer) unfreeze(ctx context.Context, r *nsRun) error {
+func (freezeChanges) Revert(ctx context.Context, e *Enforcer, r *nsRun) error {
 	return e.setLabels(ctx, r, r.phase, ptr.To(false), keepMark)
 }
+
+func (r *nsRun) frozen() bool { return r.ns.Labels[v1alpha1.LabelFrozen] == "true" }
 
 // setLabels brings the operator's labels on the namespace to phase ("":
 // absent, with the enforced-for label) and frozen (nil: leave as it is),

@@ -26,6 +26,25 @@ type managedObject struct {
 	squatters recordKind
 }
 
+// managedAction is an action whose presence is one managedObject.
+type managedAction struct{ obj managedObject }
+
+func (m managedAction) Name() v1alpha1.EnforcementAction { return m.obj.action }
+
+func (m managedAction) Watched() []client.Object { return []client.Object{m.obj.empty()} }
+
+func (m managedAction) InForce(ctx context.Context, e *Enforcer, r *nsRun) (bool, error) {
+	return e.present(ctx, r, m.obj)
+}
+
+func (m managedAction) Apply(ctx context.Context, e *Enforcer, r *nsRun) error {
+	return e.ensure(ctx, r, m.obj)
+}
+
+func (m managedAction) Revert(ctx context.Context, e *Enforcer, r *nsRun) error {
+	return e.remove(ctx, r, m.obj)
+}
+
 func managedLabels(r *nsRun) map[string]string {
 	return map[string]string{
 		v1alpha1.LabelManaged: ManagedBy,
@@ -111,7 +130,7 @@ func (e *Enforcer) remove(ctx context.Context, r *nsRun, m managedObject) error 
 		return nil
 	}
 	_, err = e.restoreRecorded(ctx, r, m.squatters, records{m.name: squatter}, func(string, client.Object) {
-		r.warn(ReasonRestoreConflict, "%s %s, set aside by %s, was not restored: another object of that name exists now", m.kind, m.name, m.action)
+		r.warn(v1alpha1.ReasonRestoreConflict, "%s %s, set aside by %s, was not restored: another object of that name exists now", m.kind, m.name, m.action)
 	})
 	return err
 }

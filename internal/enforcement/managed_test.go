@@ -32,7 +32,7 @@ func TestManagedObjectsAreExactlyOurs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireEvent(t, res, ns, ReasonAccessRestricted, "replaced a modified ResourceQuota")
+	requireEvent(t, res, ns, v1alpha1.ReasonAccessRestricted, "replaced a modified ResourceQuota")
 	if p := get(t, ns, QuotaName, &corev1.ResourceQuota{}).Spec.Hard[corev1.ResourcePods]; !p.IsZero() {
 		t.Errorf("quota pods = %s after Enforce, want 0", p.String())
 	}
@@ -53,7 +53,7 @@ func TestManagedObjectsAreExactlyOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireStatus(t, res, ns, block.Actions)
-	requireEvent(t, res, ns, ReasonAccessRestricted, "set aside a ResourceQuota of the same name")
+	requireEvent(t, res, ns, v1alpha1.ReasonAccessRestricted, "set aside a ResourceQuota of the same name")
 	q = get(t, ns, QuotaName, &corev1.ResourceQuota{})
 	if p := q.Spec.Hard[corev1.ResourcePods]; !isManaged(q) || !p.IsZero() {
 		t.Errorf("quota %s while blocked: managed %t, pods %s", QuotaName, isManaged(q), p.String())

@@ -16,6 +16,9 @@ import (
 // NetworkPolicyName is the NetworkPolicy that puts IsolateNetwork in force.
 const NetworkPolicyName = "account-lifecycle-isolate"
 
+// RBAC for isolateNetwork.
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
+
 // IsolateNetwork: a NetworkPolicy selecting every pod with both policy
 // types and no rules, which denies all ingress and egress (DNS included).
 // NetworkPolicies are additive, so a tenant's own policy allowing traffic
@@ -23,6 +26,14 @@ const NetworkPolicyName = "account-lifecycle-isolate"
 // labelled accounts.lifecycle.dev/keep=true) are recorded and set aside
 // while isolated, like RoleBindings under RevokeAccess, and restored
 // exactly before the isolation is lifted.
+type isolateNetwork struct{}
+
+func (isolateNetwork) Name() v1alpha1.EnforcementAction { return v1alpha1.ActionIsolateNetwork }
+
+func (isolateNetwork) Watched() []client.Object {
+	return []client.Object{&networkingv1.NetworkPolicy{}}
+}
+
 var networkObject = managedObject{
 	action: v1alpha1.ActionIsolateNetwork,
 	kind:   "NetworkPolicy",
@@ -62,7 +73,7 @@ func (e *Enforcer) tenantPolicies(ctx context.Context, r *nsRun) ([]client.Objec
 	return out, nil
 }
 
-func (e *Enforcer) isolated(ctx context.Context, r *nsRun) (bool, error) {
+func (isolateNetwork) InForce(ctx context.Context, e *Enforcer, r *nsRun) (bool, error) {
 	ours, err := e.present(ctx, r, networkObject)
 	if err != nil || !ours {
 		return false, err
@@ -71,7 +82,7 @@ func (e *Enforcer) isolated(ctx context.Context, r *nsRun) (bool, error) {
 	return len(others) == 0, err
 }
 
-func (e *Enforcer) isolate(ctx context.Context, r *nsRun) error {
+func (isolateNetwork) Apply(ctx context.Context, e *Enforcer, r *nsRun) error {
 	// Ours goes in first, so the namespace is never open in between.
 	if err := e.ensure(ctx, r, networkObject); err != nil {
 		return err
@@ -90,10 +101,10 @@ func (e *Enforcer) isolate(ctx context.Context, r *nsRun) error {
 	return err
 }
 
-// removeIsolation restores the tenant's policies first, then lifts ours
+// Revert restores the tenant's policies first, then lifts ours
 // (restoring a policy that had its name): the namespace is never open
 // wider than the tenant had it.
-func (e *Enforcer) removeIsolation(ctx context.Context, r *nsRun) error {
+func (isolateNetwork) Revert(ctx context.Context, e *Enforcer, r *nsRun) error {
 	recs, err := e.readRecords(ctx, r, networkPolicyRecords)
 	if err != nil {
 		return err
@@ -101,7 +112,7 @@ func (e *Enforcer) removeIsolation(ctx context.Context, r *nsRun) error {
 	delete(recs, NetworkPolicyName) // remove's business
 	if len(recs) > 0 || r.lost(networkPolicyRecords, recs) > 0 {
 		created, err := e.restoreRecorded(ctx, r, networkPolicyRecords, recs, func(name string, _ client.Object) {
-			r.warn(ReasonRestoreConflict,
+			r.warn(v1alpha1.ReasonRestoreConflict,
 				"NetworkPolicy %s was created by someone else while the network was isolated and was left as they made it; the recorded policy was not restored", name)
 		})
 		if err != nil {

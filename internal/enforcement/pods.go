@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
 // Pods that no workload of the namespace controls (bare pods, or pods whose
@@ -58,7 +60,7 @@ func (e *Enforcer) restorePods(ctx context.Context, r *nsRun) ([]string, error) 
 		return nil, err
 	}
 	if _, err := e.restoreRecorded(ctx, r, podRecords, recs, func(name string, _ client.Object) {
-		r.warn(ReasonRestoreConflict, "Pod %s was created by someone else while scaled to zero and was left as it is; the recorded pod was not recreated", name)
+		r.warn(v1alpha1.ReasonRestoreConflict, "Pod %s was created by someone else while scaled to zero and was left as it is; the recorded pod was not recreated", name)
 	}); err != nil {
 		return nil, err
 	}

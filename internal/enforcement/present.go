@@ -4,11 +4,6 @@ import (
 	"context"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,18 +12,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
 
-// WatchedKinds are the kinds in tenant namespaces whose metadata the
-// manager caches and watches: a change to one wakes the account (drift),
-// and enforcement asks the cache whether a namespace holds any before
-// listing the kind from the API server. Pods are not among them: caching
-// every pod's metadata in the cluster would cost more than it saves.
-func WatchedKinds() []client.Object {
-	return []client.Object{
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &appsv1.DaemonSet{},
-		&corev1.ReplicationController{}, &batchv1.CronJob{}, &batchv1.Job{},
-		&rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{},
-	}
-}
+// The kinds every action lists as Watched (action.go) are the ones whose
+// metadata the manager caches and watches: a change to one wakes the
+// account (drift), and enforcement asks the cache whether a namespace
+// holds any before listing the kind from the API server. Pods are not
+// among them: caching every pod's metadata in the cluster would cost more
+// than it saves.
 
 // mayHold says whether namespace ns may hold objects of the list's kind. It
 // is false only when the metadata cache holds the kind and has none there.

@@ -1,8 +1,6 @@
 package enforcement
 
 import (
-	"context"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -15,8 +13,13 @@ import (
 // QuotaName is the ResourceQuota that puts BlockNewWorkloads in force.
 const QuotaName = "account-lifecycle-block"
 
+// RBAC for blockNewWorkloads.
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch;create;patch;delete
+
 // BlockNewWorkloads: a ResourceQuota allowing zero pods. Running pods are
 // not evicted by a quota; ScaleToZero is what stops them.
+var blockNewWorkloads = managedAction{quotaObject}
+
 var quotaObject = managedObject{
 	action: v1alpha1.ActionBlockNewWorkloads,
 	kind:   "ResourceQuota",
@@ -36,16 +39,4 @@ var quotaObject = managedObject{
 	squatters: newRecordKind[corev1.ResourceQuota]("ResourceQuota", "rq", func(q *corev1.ResourceQuota) {
 		q.Status = corev1.ResourceQuotaStatus{}
 	}),
-}
-
-func (e *Enforcer) quotaInForce(ctx context.Context, r *nsRun) (bool, error) {
-	return e.present(ctx, r, quotaObject)
-}
-
-func (e *Enforcer) applyQuota(ctx context.Context, r *nsRun) error {
-	return e.ensure(ctx, r, quotaObject)
-}
-
-func (e *Enforcer) removeQuota(ctx context.Context, r *nsRun) error {
-	return e.remove(ctx, r, quotaObject)
 }

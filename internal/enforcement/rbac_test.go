@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
 // installGeneratedRBAC creates the ClusterRole and Roles of the generated
@@ -104,7 +106,7 @@ func TestOperatorIdentityRestoresWithGeneratedRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireStatus(t, res, ns, allActions)
-	requireEvent(t, res, ns, ReasonRevokeIncomplete, "RoleBinding root was kept")
+	requireEvent(t, res, ns, v1alpha1.ReasonRevokeIncomplete, "RoleBinding root was kept")
 	requireRecorded(t, ns, revocable...)
 	var left rbacv1.RoleBindingList
 	if err := admin.List(ctx, &left, client.InNamespace(ns)); err != nil {

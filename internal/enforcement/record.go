@@ -62,6 +62,10 @@ const (
 type recordKind struct {
 	kind  string
 	short string
+	// id tells the records of this kind from others of the same kind of
+	// object (the record-kind label, the witness count); it is kind unless
+	// set by withID.
+	id    string
 	empty func() client.Object
 	// restorable clears what restore cannot or must not reproduce (identity,
 	// versions, status, finalizers), leaving what it recreates and compares.
@@ -75,7 +79,7 @@ func newRecordKind[T any, P interface {
 	client.Object
 }](kind, short string, clear func(P)) recordKind {
 	return recordKind{
-		kind: kind, short: short,
+		kind: kind, short: short, id: kind,
 		empty: func() client.Object { return P(new(T)) },
 		restorable: func(o client.Object) client.Object {
 			c := o.DeepCopyObject().(P)
@@ -87,6 +91,13 @@ func newRecordKind[T any, P interface {
 			return c
 		},
 	}
+}
+
+// withID is k with records of their own: two actions that set aside the
+// same kind of object must never read each other's records.
+func (k recordKind) withID(id string) recordKind {
+	k.id = id
+	return k
 }
 
 // RecordName is the name of the record Secret of object `name` of a kind
@@ -144,7 +155,7 @@ func (e *Enforcer) readRecords(ctx context.Context, r *nsRun, k recordKind) (rec
 	out := records{}
 	for i := range r.records {
 		s := &r.records[i]
-		if s.Labels[LabelRecordKind] != k.kind {
+		if s.Labels[LabelRecordKind] != k.id {
 			continue
 		}
 		obj, err := k.decode(s)
@@ -201,7 +212,7 @@ func (e *Enforcer) record(ctx context.Context, r *nsRun, k recordKind, recs reco
 				v1alpha1.LabelAccount:   r.account.Name,
 				LabelRecordNamespace:    r.ns.Name,
 				LabelRecordNamespaceUID: string(r.ns.UID),
-				LabelRecordKind:         k.kind,
+				LabelRecordKind:         k.id,
 			},
 			Annotations: map[string]string{
 				AnnotationRecordAccountUID: string(r.account.UID),
@@ -325,7 +336,7 @@ func (e *Enforcer) restoreRecorded(ctx context.Context, r *nsRun, k recordKind, 
 		return created, errors.Join(errs...)
 	}
 	if n := r.lost(k, recs); n > 0 {
-		r.warn(ReasonRecordsLost, "%d %s objects set aside from namespace %s could not be restored: their records were deleted while it was restricted",
+		r.warn(v1alpha1.ReasonRecordsLost, "%d %s objects set aside from namespace %s could not be restored: their records were deleted while it was restricted",
 			n, k.kind, r.ns.Name)
 	}
 	// The witness goes before the records: a crash in between leaves

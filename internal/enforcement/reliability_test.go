@@ -81,16 +81,31 @@ func dyingClient(t *testing.T, n int64) (client.Client, *atomic.Bool, *atomic.In
 	})), &dead, &writes
 }
 
-// cycle is a full terminate -> reinstate cycle, step by step.
-func cycle(acct *v1alpha1.CustomerAccount) []Request {
-	return []Request{terminated(acct), reinstated(acct)}
+// cycles are full cycles, step by step: terminate -> reinstate, and a
+// read-only notice before the termination (its records handed over to
+// RevokeAccess's).
+var cycles = []struct {
+	name  string
+	steps func(*v1alpha1.CustomerAccount) []Request
+}{
+	{"terminate, reinstate", func(a *v1alpha1.CustomerAccount) []Request { return []Request{terminated(a), reinstated(a)} }},
+	{"read-only notice, terminate, reinstate", func(a *v1alpha1.CustomerAccount) []Request {
+		notice := readOnly(a)
+		notice.Actions = append(notice.Actions, v1alpha1.ActionFreezeChanges)
+		return []Request{notice, terminated(a), reinstated(a)}
+	}},
 }
 
-// Crash after the N-th write, for every N over a full terminate ->
-// reinstate cycle: a fresh process resumes the cycle at the step that was
-// interrupted, and the world ends exactly as after an uninterrupted run,
-// with no record left.
+// Crash after the N-th write, for every N over a full cycle: a fresh
+// process resumes the cycle at the step that was interrupted, and the world
+// ends exactly as after an uninterrupted run, with no record left.
 func TestCrashAfterEveryWriteOfACycle(t *testing.T) {
+	for _, cyc := range cycles {
+		t.Run(cyc.name, func(t *testing.T) { crashAfterEveryWrite(t, cyc.steps) })
+	}
+}
+
+func crashAfterEveryWrite(t *testing.T, cycle func(*v1alpha1.CustomerAccount) []Request) {
 	ctx := context.Background()
 	// An uninterrupted run counts the writes of the cycle.
 	acct := newAccount(t)
@@ -178,7 +193,7 @@ func TestAPIErrorMatrix(t *testing.T) {
 					return nil
 				}
 				c := interceptClient(t, failingVerbs(fail))
-				for _, req := range cycle(acct) {
+				for _, req := range cycles[0].steps(acct) {
 					_, err := newEnforcer(c).Enforce(ctx, req)
 					if err != nil && !errors.Is(err, injected) {
 						t.Fatalf("%s: error %v does not carry the injected failure", req.Phase, err)

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 // maxEvent keeps event messages within events.k8s.io's 1 kB note.
@@ -25,7 +26,7 @@ func (res *Result) add(r *nsRun) {
 	for _, w := range r.warnings {
 		parts = append(parts, w.message)
 	}
-	st.Message = truncate(strings.Join(parts, "; "), maxMessage)
+	st.Message = text.Truncate(strings.Join(parts, "; "), maxMessage)
 	res.Namespaces = append(res.Namespaces, st)
 	res.announce(r)
 }
@@ -40,11 +41,11 @@ func (res *Result) announce(r *nsRun) {
 		who += " is " + r.phase
 	}
 	if len(r.put) > 0 {
-		res.event(r.ns.Name, corev1.EventTypeNormal, ReasonAccessRestricted,
+		res.event(r.ns.Name, corev1.EventTypeNormal, v1alpha1.ReasonAccessRestricted,
 			fmt.Sprintf("%s: put in force in namespace %s: %s", who, r.ns.Name, strings.Join(r.put, "; ")))
 	}
 	if len(r.reversed) > 0 {
-		res.event(r.ns.Name, corev1.EventTypeNormal, ReasonAccessRestored,
+		res.event(r.ns.Name, corev1.EventTypeNormal, v1alpha1.ReasonAccessRestored,
 			fmt.Sprintf("%s: lifted in namespace %s: %s", who, r.ns.Name, strings.Join(r.reversed, "; ")))
 	}
 	for _, w := range r.warnings {
@@ -56,7 +57,7 @@ func (res *Result) announce(r *nsRun) {
 }
 
 func (res *Result) event(ns, typ, reason, msg string) {
-	res.Events = append(res.Events, Event{Namespace: ns, Type: typ, Reason: reason, Message: truncate(msg, maxEvent)})
+	res.Events = append(res.Events, Event{Namespace: ns, Type: typ, Reason: reason, Message: text.Truncate(msg, maxEvent)})
 }
 
 // alreadyReported: the account's status already carries msg for ns, so the

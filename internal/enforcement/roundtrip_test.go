@@ -38,7 +38,7 @@ func TestRoundTripTerminatedThenReinstated(t *testing.T) {
 	if !res.Restricted {
 		t.Error("Restricted = false with all actions in force")
 	}
-	requireEvent(t, res, ns, ReasonAccessRestricted, "RevokeAccess")
+	requireEvent(t, res, ns, v1alpha1.ReasonAccessRestricted, "RevokeAccess")
 	requireTerminatedWorld(t, ns, acct.Name)
 
 	// BlockNewWorkloads is enforced by the API server's quota admission once
@@ -71,7 +71,7 @@ func TestRoundTripTerminatedThenReinstated(t *testing.T) {
 	if res.Restricted {
 		t.Error("Restricted = true after reinstatement")
 	}
-	requireEvent(t, res, ns, ReasonAccessRestored, "RevokeAccess (recreated 5 RoleBindings)")
+	requireEvent(t, res, ns, v1alpha1.ReasonAccessRestored, "RevokeAccess (recreated 5 RoleBindings)")
 	requireSameWorld(t, withPhase(before, ns, "Good"), snapshot(t, ns))
 }
 

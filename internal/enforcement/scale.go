@@ -45,6 +45,37 @@ const (
 	unset             = "unset"
 )
 
+// RBAC for scaleToZero.
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;replicasets;daemonsets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups="",resources=replicationcontrollers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs;jobs,verbs=get;list;watch;update;patch
+
+type scaleToZero struct{}
+
+func (scaleToZero) Name() v1alpha1.EnforcementAction { return v1alpha1.ActionScaleToZero }
+
+// Watched: every workload kind; not Pods, which are too many to cache
+// (drift there is caught by the account's periodic re-check).
+func (scaleToZero) Watched() []client.Object {
+	return []client.Object{
+		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ReplicaSet{}, &appsv1.DaemonSet{},
+		&corev1.ReplicationController{}, &batchv1.CronJob{}, &batchv1.Job{},
+	}
+}
+
+func (scaleToZero) InForce(ctx context.Context, e *Enforcer, r *nsRun) (bool, error) {
+	return e.scaledDown(ctx, r)
+}
+
+func (scaleToZero) Apply(ctx context.Context, e *Enforcer, r *nsRun) error {
+	return e.scaleDown(ctx, r)
+}
+
+func (scaleToZero) Revert(ctx context.Context, e *Enforcer, r *nsRun) error {
+	return e.scaleBack(ctx, r)
+}
+
 // workloadKind adapts one workload type: the value ScaleToZero holds it at,
 // and how to read and write that value as the annotation's string.
 type workloadKind struct {
@@ -152,7 +183,7 @@ func (e *Enforcer) scaleDown(ctx context.Context, r *nsRun) error {
 				continue
 			}
 			if recorded {
-				r.warn(ReasonDriftCorrected, "%s %s was changed to %s by someone else while restricted and was held again (%s is restored on reinstatement)",
+				r.warn(v1alpha1.ReasonDriftCorrected, "%s %s was changed to %s by someone else while restricted and was held again (%s is restored on reinstatement)",
 					k.kind, o.GetName(), cur, o.GetAnnotations()[k.annotation])
 			}
 			held = append(held, k.kind+" "+o.GetName())
@@ -188,11 +219,11 @@ func (e *Enforcer) scaleBack(ctx context.Context, r *nsRun) error {
 			switch {
 			case cur != k.held:
 				// Someone changed it while restricted: their value stands.
-				r.warn(ReasonRestoreConflict,
+				r.warn(v1alpha1.ReasonRestoreConflict,
 					"%s %s was changed to %s by someone else while restricted and was left as it is (it was %s before)",
 					k.kind, o.GetName(), cur, prior)
 			case k.set(changed, prior) != nil:
-				r.warn(ReasonRestoreConflict,
+				r.warn(v1alpha1.ReasonRestoreConflict,
 					"%s %s has an unreadable %s annotation %q and was left at %s", k.kind, o.GetName(), k.annotation, prior, cur)
 			default:
 				restored = append(restored, k.kind+" "+o.GetName())

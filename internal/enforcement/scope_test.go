@@ -40,7 +40,7 @@ func TestProtectedNamespacesAreNeverTouched(t *testing.T) {
 		if !strings.Contains(st.Message, "protected") {
 			t.Errorf("status message of %s = %q, want it to say it is protected", ns, st.Message)
 		}
-		e := requireEvent(t, res, ns, ReasonProtectedNamespace, "protected")
+		e := requireEvent(t, res, ns, v1alpha1.ReasonProtectedNamespace, "protected")
 		if e.Type != corev1.EventTypeWarning {
 			t.Errorf("protected event type = %s, want Warning", e.Type)
 		}

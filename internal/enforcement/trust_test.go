@@ -474,7 +474,7 @@ func TestRestrictedNamespaceLeftToNobodyIsRestored(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			requireEvent(t, res, ns, ReasonAccessRestored, "RevokeAccess")
+			requireEvent(t, res, ns, v1alpha1.ReasonAccessRestored, "RevokeAccess")
 			for _, st := range res.Namespaces {
 				if st.Name == ns && len(st.Actions) != 0 {
 					t.Errorf("status says %v still in force in %s", st.Actions, ns)
@@ -523,13 +523,13 @@ func TestDeletedRecordIsReported(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 of the 5 RoleBinding records") {
 		t.Fatalf("Enforce with a record deleted: %v, want the loss reported", err)
 	}
-	requireEvent(t, res, ns, ReasonRecordsLost, "cannot be restored")
+	requireEvent(t, res, ns, v1alpha1.ReasonRecordsLost, "cannot be restored")
 
 	res, err = newEnforcer(admin).Enforce(ctx, reinstated(acct))
 	if err != nil {
 		t.Fatalf("reinstatement stopped by the lost record: %v", err)
 	}
-	requireEvent(t, res, ns, ReasonRecordsLost, "1 RoleBinding objects set aside from namespace "+ns+" could not be restored")
+	requireEvent(t, res, ns, v1alpha1.ReasonRecordsLost, "1 RoleBinding objects set aside from namespace "+ns+" could not be restored")
 	if got := bindingsLeft(t, ns); strings.Join(got, ",") != "alice-edit,auditors,bob-app,ci-admin,mixed" {
 		t.Errorf("bindings after reinstatement: %v", got)
 	}

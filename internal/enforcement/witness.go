@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
 // AnnotationSetAside on a tenant Namespace counts, per kind, the records of
@@ -28,20 +30,20 @@ func (r *nsRun) witnessed() map[string]int {
 
 // lost reports how many of the kind's witnessed records are missing.
 func (r *nsRun) lost(k recordKind, recs records) int {
-	return max(r.witnessed()[k.kind]-len(recs), 0)
+	return max(r.witnessed()[k.id]-len(recs), 0)
 }
 
 // witness sets the namespace's count for the kind to n (0 removes it), in
 // one write, and only when it differs.
 func (e *Enforcer) witness(ctx context.Context, r *nsRun, k recordKind, n int) error {
 	counts := r.witnessed()
-	if counts[k.kind] == n {
+	if counts[k.id] == n {
 		return nil
 	}
 	if n == 0 {
-		delete(counts, k.kind)
+		delete(counts, k.id)
 	} else {
-		counts[k.kind] = n
+		counts[k.id] = n
 	}
 	ns := r.ns.DeepCopy()
 	if len(counts) == 0 {
@@ -72,7 +74,7 @@ func (r *nsRun) checkWitness(k recordKind, recs records) error {
 		return nil
 	}
 	msg := fmt.Sprintf("%d of the %d %s records of namespace %s are missing (deleted by someone?): those %s objects cannot be restored; once reviewed, set the namespace annotation %s to {%q:%s} to acknowledge",
-		n, r.witnessed()[k.kind], k.kind, r.ns.Name, k.kind, AnnotationSetAside, k.kind, strconv.Itoa(len(recs)))
-	r.warnPersistent(ReasonRecordsLost, "%s", msg)
+		n, r.witnessed()[k.id], k.kind, r.ns.Name, k.kind, AnnotationSetAside, k.id, strconv.Itoa(len(recs)))
+	r.warnPersistent(v1alpha1.ReasonRecordsLost, "%s", msg)
 	return fmt.Errorf("%s", msg)
 }

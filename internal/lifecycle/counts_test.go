@@ -112,6 +112,12 @@ func TestCheckPolicy(t *testing.T) {
 		{"unknown enforcement action", pol(func(s *v1alpha1.AccountPolicySpec) {
 			s.Enforcement.Terminated = []v1alpha1.EnforcementAction{v1alpha1.ActionRevokeAccess, "DeleteEverything"}
 		}), []string{`enforcement.terminated has unknown action "DeleteEverything"`}},
+		{"revoke and read-only in one phase", pol(func(s *v1alpha1.AccountPolicySpec) {
+			s.Enforcement.FinalNotice = []v1alpha1.EnforcementAction{v1alpha1.ActionRevokeAccess, v1alpha1.ActionReadOnlyAccess}
+		}), []string{"enforcement.finalNotice has both RevokeAccess and ReadOnlyAccess"}},
+		{"read-only notice, revoked termination", pol(func(s *v1alpha1.AccountPolicySpec) {
+			s.Enforcement.FinalNotice = []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges, v1alpha1.ActionReadOnlyAccess}
+		}), nil},
 		{"every problem is reported at once", pol(recovery(-time.Minute), func(s *v1alpha1.AccountPolicySpec) { s.SeverityPoints.Minor = i32(-2) }),
 			[]string{`policy "standard" is unusable`, "recoveryPeriod", "severityPoints.minor"}},
 	} {

@@ -10,19 +10,6 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
-// Transition reasons.
-const (
-	// ReasonEscalated: the score reached a higher phase's threshold.
-	ReasonEscalated = "Escalated"
-	// ReasonTerminated: FinalNotice ended in termination.
-	ReasonTerminated = "Terminated"
-	// ReasonRecovered: the score stayed below a threshold for the recovery
-	// period and the account stepped down.
-	ReasonRecovered = "Recovered"
-	// ReasonReinstated: a reinstatement lifted Terminated.
-	ReasonReinstated = "Reinstated"
-)
-
 // Decision is the outcome of evaluating an account at a moment.
 type Decision struct {
 	// Phase is the phase after this evaluation.
@@ -66,8 +53,8 @@ type Decision struct {
 // Transition is a phase change decided by Evaluate.
 type Transition struct {
 	From, To v1alpha1.AccountPhase
-	// Reason is ReasonEscalated, ReasonTerminated, ReasonRecovered or
-	// ReasonReinstated.
+	// Reason is v1alpha1.ReasonEscalated, v1alpha1.ReasonTerminated, v1alpha1.ReasonRecovered or
+	// v1alpha1.ReasonReinstated.
 	Reason string
 	// Message says why, what next and when.
 	Message string
@@ -171,7 +158,7 @@ func decide(f *facts, account *v1alpha1.CustomerAccount, st state) outcome {
 	held := heldAt(account, f.now)
 	switch {
 	case st.phase == terminated:
-		if ra := reinstatedAt(account); ra != nil && st.since.Before(*ra) && !ra.After(f.now) {
+		if ra := reinstatedAt(account); ra != nil && liftsTermination(st.since, *ra) && !ra.After(f.now) {
 			to := good
 			if !held {
 				to = min(f.level, finalNotice)
@@ -205,7 +192,7 @@ func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
 	}
 	switch {
 	case st.phase == terminated:
-		if ra := reinstatedAt(account); ra != nil && st.since.Before(*ra) {
+		if ra := reinstatedAt(account); ra != nil && liftsTermination(st.since, *ra) {
 			m.offer(*ra, now, whyReinstated)
 		}
 	case st.phase == finalNotice && f.level == terminated:
@@ -223,7 +210,7 @@ func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
 // state st the account was evaluated in.
 func ignoredDecisions(f *facts, account *v1alpha1.CustomerAccount, st state) []string {
 	var out []string
-	if r := account.Spec.Reinstatement; r != nil && st.phase == terminated && !st.since.Before(r.At.Time) {
+	if r := account.Spec.Reinstatement; r != nil && st.phase == terminated && !liftsTermination(st.since, r.At.Time) {
 		out = append(out, fmt.Sprintf("the reinstatement by %s dated %s is not after the termination at %s, so it does not lift it; record a reinstatement dated after %s",
 			r.By, fmtTime(r.At.Time), fmtTime(st.since), fmtTime(st.since)))
 	}

@@ -34,7 +34,7 @@ func TestEvaluateCounting(t *testing.T) {
 			name:    "new account reaching Warned escalates from Good",
 			account: acct("", time.Time{}, incidents(minors("w", 3, at(95*day))...)),
 			now:     now,
-			want: want{phase: v1alpha1.PhaseWarned, since: now, from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 3, next: at(185 * day),
+			want: want{phase: v1alpha1.PhaseWarned, since: now, from: v1alpha1.PhaseGood, reason: v1alpha1.ReasonEscalated, score: 3, next: at(185 * day),
 				msg: []string{"Score 3 reaches the Warned threshold (3)", "FinalNotice follows if the score reaches 6"}},
 		},
 		{
@@ -79,7 +79,7 @@ func TestEvaluateCounting(t *testing.T) {
 				inc("big", at(95*day), points(7), sev(v1alpha1.SeverityMinor)),
 				inc("free", at(95*day), points(0), sev(v1alpha1.SeverityCritical)))),
 			now:  now,
-			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 7, next: at(185 * day)},
+			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: v1alpha1.ReasonEscalated, score: 7, next: at(185 * day)},
 		},
 		{
 			name: "category weights multiply severity points; empty severity is Minor",
@@ -91,7 +91,7 @@ func TestEvaluateCounting(t *testing.T) {
 				inc("abuse", at(95*day), cat(v1alpha1.CategoryAbuse), sev(v1alpha1.SeverityMajor)),
 				inc("load", at(95*day), cat(v1alpha1.CategorySupportLoad), sev("")))),
 			now:  now,
-			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 8, next: at(185 * day)},
+			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: v1alpha1.ReasonEscalated, score: 8, next: at(185 * day)},
 			check: func(t *testing.T, d Decision) {
 				if d.PrimaryConcern != v1alpha1.CategoryAbuse {
 					t.Errorf("primary concern %q, want Abuse", d.PrimaryConcern)
@@ -111,7 +111,7 @@ func TestEvaluateCounting(t *testing.T) {
 			name:    "future incidents escalate once they occur",
 			account: acct(v1alpha1.PhaseGood, t0, incidents(minors("f", 3, at(105*day))...)),
 			now:     at(105 * day),
-			want:    want{phase: v1alpha1.PhaseWarned, since: at(105 * day), from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 3, next: at(195 * day)},
+			want:    want{phase: v1alpha1.PhaseWarned, since: at(105 * day), from: v1alpha1.PhaseGood, reason: v1alpha1.ReasonEscalated, score: 3, next: at(195 * day)},
 		},
 	})
 }
@@ -126,7 +126,7 @@ func TestEvaluateEscalation(t *testing.T) {
 			policy:  heavyCritical,
 			account: acct(v1alpha1.PhaseGood, t0, incidents(inc("fraud", at(99*day), sev(v1alpha1.SeverityCritical), cat(v1alpha1.CategoryAbuse)))),
 			now:     now,
-			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 9, next: at(114 * day),
+			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: v1alpha1.ReasonEscalated, score: 9, next: at(114 * day),
 				pending: v1alpha1.ReasonNoticePeriod,
 				msg:     []string{"Terminated threshold (9)", "termination always follows a full notice period", "Termination is possible from " + fmtTime(at(114*day)), "approval dated on or after " + fmtTime(now)},
 				tpMsg:   []string{"runs until " + fmtTime(at(114*day)), "no termination approval is recorded"}},
@@ -135,7 +135,7 @@ func TestEvaluateEscalation(t *testing.T) {
 			name:    "Warned escalates to FinalNotice",
 			account: acct(v1alpha1.PhaseWarned, at(50*day), incidents(minors("m", 6, at(95*day))...)),
 			now:     now,
-			want:    want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseWarned, reason: ReasonEscalated, score: 6, next: at(185 * day)},
+			want:    want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseWarned, reason: v1alpha1.ReasonEscalated, score: 6, next: at(185 * day)},
 		},
 		{
 			name:    "a hold pauses escalation until hold.until",
@@ -151,7 +151,7 @@ func TestEvaluateEscalation(t *testing.T) {
 			name:    "escalation happens at hold.until while the score is still high",
 			account: acct(v1alpha1.PhaseWarned, at(50*day), incidents(minors("m", 6, at(95*day))...), hold(at(103*day))),
 			now:     at(103 * day),
-			want:    want{phase: v1alpha1.PhaseFinalNotice, since: at(103 * day), from: v1alpha1.PhaseWarned, reason: ReasonEscalated, score: 6, next: at(185 * day)},
+			want:    want{phase: v1alpha1.PhaseFinalNotice, since: at(103 * day), from: v1alpha1.PhaseWarned, reason: v1alpha1.ReasonEscalated, score: 6, next: at(185 * day)},
 			check: func(t *testing.T, d Decision) {
 				containsAll(t, "Held message", d.Conditions[1].Message, []string{"ended at " + fmtTime(at(103*day))})
 			},
@@ -167,7 +167,7 @@ func TestEvaluateEscalation(t *testing.T) {
 			policy:  pol(noApproval, func(s *v1alpha1.AccountPolicySpec) { s.NoticePeriod = dur(0) }),
 			account: acct(v1alpha1.PhaseGood, t0, incidents(minors("m", 9, at(99*day))...)),
 			now:     now,
-			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: ReasonEscalated, score: 9, next: now,
+			want: want{phase: v1alpha1.PhaseFinalNotice, since: now, from: v1alpha1.PhaseGood, reason: v1alpha1.ReasonEscalated, score: 9, next: now,
 				pending: v1alpha1.ReasonNoticePeriod, tpMsg: []string{"termination is due now"}, explain: []string{"another transition is due"}},
 			check: func(t *testing.T, d Decision) {
 				again := Evaluate(acct(d.Phase, d.PhaseSince, incidents(minors("m", 9, at(99*day))...)),

@@ -19,7 +19,7 @@ func escalatedTransition(f *facts, from, to rank) *Transition {
 	}
 	fmt.Fprintf(&b, "; the account moves from %s to %s.", from.phase(), to.phase())
 	writeWhatNext(&b, f, to)
-	return &Transition{From: from.phase(), To: to.phase(), Reason: ReasonEscalated, Message: b.String()}
+	return &Transition{From: from.phase(), To: to.phase(), Reason: v1alpha1.ReasonEscalated, Message: b.String()}
 }
 
 // writeWhatNext tells what follows after entering phase `to` now.
@@ -44,7 +44,7 @@ func terminatedTransition(f *facts, account *v1alpha1.CustomerAccount, st state)
 		fmt.Fprintf(&b, "; %s approved termination at %s", a.By, fmtTime(a.At.Time))
 	}
 	b.WriteString(", so the account is Terminated. It stays Terminated until a reinstatement is recorded.")
-	return &Transition{From: v1alpha1.PhaseFinalNotice, To: v1alpha1.PhaseTerminated, Reason: ReasonTerminated, Message: b.String()}
+	return &Transition{From: v1alpha1.PhaseFinalNotice, To: v1alpha1.PhaseTerminated, Reason: v1alpha1.ReasonTerminated, Message: b.String()}
 }
 
 func recoveredTransition(f *facts, from, to rank) *Transition {
@@ -62,7 +62,7 @@ func recoveredTransition(f *facts, from, to rank) *Transition {
 		}
 		b.WriteString(".")
 	}
-	return &Transition{From: from.phase(), To: to.phase(), Reason: ReasonRecovered, Message: b.String()}
+	return &Transition{From: from.phase(), To: to.phase(), Reason: v1alpha1.ReasonRecovered, Message: b.String()}
 }
 
 func reinstatedTransition(f *facts, account *v1alpha1.CustomerAccount, to rank) *Transition {
@@ -81,7 +81,7 @@ func reinstatedTransition(f *facts, account *v1alpha1.CustomerAccount, to rank) 
 	default:
 		fmt.Fprintf(&b, " The account is Good; it is Warned again if the score reaches %d.", f.rules.th[warned])
 	}
-	return &Transition{From: v1alpha1.PhaseTerminated, To: to.phase(), Reason: ReasonReinstated, Message: b.String()}
+	return &Transition{From: v1alpha1.PhaseTerminated, To: to.phase(), Reason: v1alpha1.ReasonReinstated, Message: b.String()}
 }
 
 // explain says why the account is in state st and when that can change.

@@ -282,7 +282,7 @@ func checkIgnoredIncidents(t *testing.T, g *gen, account *v1alpha1.CustomerAccou
 		if d.Score != base.Score {
 			t.Fatalf("(b) adding a %s incident changed the score from %d to %d", kind, base.Score, d.Score)
 		}
-		strict := kind != "waived" || rulesOf(policy).recovery == 0 || base.Transition == nil || base.Transition.Reason != ReasonRecovered
+		strict := kind != "waived" || rulesOf(policy).recovery == 0 || base.Transition == nil || base.Transition.Reason != v1alpha1.ReasonRecovered
 		got, _ := rankOf(d.Phase)
 		without, _ := rankOf(base.Phase)
 		if strict && got != without || !strict && (got < without || got > prev.phase) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,17 +29,11 @@ const (
 	terminated
 )
 
-var phaseNames = [...]v1alpha1.AccountPhase{v1alpha1.PhaseGood, v1alpha1.PhaseWarned, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseTerminated}
-
-func (r rank) phase() v1alpha1.AccountPhase { return phaseNames[r] }
+func (r rank) phase() v1alpha1.AccountPhase { return v1alpha1.Phases[r] }
 
 func rankOf(p v1alpha1.AccountPhase) (rank, bool) {
-	for i, n := range phaseNames {
-		if n == p {
-			return rank(i), true
-		}
-	}
-	return good, false
+	i := p.Rank()
+	return rank(max(i, 0)), i >= 0
 }
 
 // rules is a policy resolved to the values the engine uses, with zero values
@@ -96,12 +91,10 @@ func Points(policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident) int32 {
 }
 
 // categoryIndex is the category's position in v1alpha1.Categories; anything
-// unknown is treated as Other.
+// unknown counts as the last one, Other.
 func categoryIndex(c v1alpha1.IncidentCategory) int {
-	for i, k := range v1alpha1.Categories {
-		if k == c {
-			return i
-		}
+	if i := slices.Index(v1alpha1.Categories, c); i >= 0 {
+		return i
 	}
 	return len(v1alpha1.Categories) - 1
 }
@@ -164,9 +157,12 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 		v    []v1alpha1.EnforcementAction
 	}{{"warned", e.Warned}, {"finalNotice", e.FinalNotice}, {"terminated", e.Terminated}} {
 		for _, a := range f.v {
-			if !knownAction(a) {
-				errs = append(errs, fmt.Sprintf("enforcement.%s has unknown action %q; known actions are FreezeChanges, BlockNewWorkloads, RevokeAccess, ScaleToZero, IsolateNetwork", f.name, a))
+			if !slices.Contains(v1alpha1.EnforcementActions, a) {
+				errs = append(errs, fmt.Sprintf("enforcement.%s has unknown action %q; known actions are %s", f.name, a, joinActions(v1alpha1.EnforcementActions)))
 			}
+		}
+		if slices.Contains(f.v, v1alpha1.ActionRevokeAccess) && slices.Contains(f.v, v1alpha1.ActionReadOnlyAccess) {
+			errs = append(errs, fmt.Sprintf("enforcement.%s has both RevokeAccess and ReadOnlyAccess, which exclude each other", f.name))
 		}
 	}
 	if len(errs) > 0 {
@@ -175,11 +171,10 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 	return nil
 }
 
-func knownAction(a v1alpha1.EnforcementAction) bool {
-	switch a {
-	case v1alpha1.ActionFreezeChanges, v1alpha1.ActionBlockNewWorkloads, v1alpha1.ActionRevokeAccess,
-		v1alpha1.ActionScaleToZero, v1alpha1.ActionIsolateNetwork:
-		return true
+func joinActions(actions []v1alpha1.EnforcementAction) string {
+	s := make([]string, len(actions))
+	for i, a := range actions {
+		s[i] = string(a)
 	}
-	return false
+	return strings.Join(s, ", ")
 }

@@ -65,7 +65,7 @@ type facts struct {
 	level rank
 
 	counted, vendor, waived int32
-	categoryPoints          [6]int64
+	categoryPoints          []int64 // by categoryIndex
 
 	// Per threshold k, from the score history (see newFacts):
 	recovered  [4]bool      // below k now and for the whole recovery period
@@ -88,7 +88,7 @@ type facts struct {
 // tells both whether each threshold's recovery is served now and when it will
 // be if the current score holds.
 func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) *facts {
-	f := &facts{now: now, rules: rulesOf(policy)}
+	f := &facts{now: now, rules: rulesOf(policy), categoryPoints: make([]int64, len(v1alpha1.Categories))}
 	reinstated := reinstatedAt(account)
 	incidents := account.Spec.Incidents
 	edges := make([]edge, 0, 2*len(incidents))

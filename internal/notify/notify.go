@@ -116,24 +116,6 @@ func EventID(uid types.UID, entry v1alpha1.Transition) string {
 	return hex.EncodeToString(sum[:])[:32]
 }
 
-// Courtesy is the policy's courteous text for a transition: the message of
-// the phase entered, or the reinstated message when Terminated → Good.
-func Courtesy(policy *v1alpha1.AccountPolicy, from, to v1alpha1.AccountPhase) string {
-	m := policy.Spec.Messages
-	if from == v1alpha1.PhaseTerminated && to == v1alpha1.PhaseGood {
-		return m.Reinstated
-	}
-	switch to {
-	case v1alpha1.PhaseWarned:
-		return m.Warned
-	case v1alpha1.PhaseFinalNotice:
-		return m.FinalNotice
-	case v1alpha1.PhaseTerminated:
-		return m.Terminated
-	}
-	return ""
-}
-
 // NewEvent builds the CloudEvent for a history entry. The id is the one
 // recorded on the entry, or EventID when none is.
 func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) Event {
@@ -149,7 +131,7 @@ func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		Score:          entry.Score,
 		Reason:         entry.Reason,
 		Message:        entry.Message,
-		Courtesy:       Courtesy(policy, entry.From, entry.To),
+		Courtesy:       policy.Spec.Messages.For(entry.From, entry.To),
 		PrimaryConcern: account.Status.PrimaryConcern,
 		Policy:         policy.Name,
 		Contacts:       append([]v1alpha1.Contact{}, account.Spec.Contacts...),
