@@ -73,6 +73,10 @@ test: manifests generate vet ## Run unit tests and envtest suites against a real
 	echo "envtest: using kube-apiserver and etcd from $$assets" && \
 	KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 -timeout 30m
 
+.PHONY: test-short
+test-short: ## Run the pure tests only: no API server needed (tests that need one are skipped).
+	go test -short ./... -count=1
+
 .PHONY: test-reliability
 test-reliability: manifests generate ## The long reliability suite: a crash after every write of a cycle, the full API error matrix, 200 accounts under leader kills (docs/reliability.md).
 	@assets=$$($(CONTROL_PLANE)) && \

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // defaultedPolicySpec is the spec the apiserver stores for a policy that
@@ -40,6 +41,7 @@ func defaultedPolicySpec() v1alpha1.AccountPolicySpec {
 // TestPolicyDefaults: a policy that sets only thresholds gets every documented
 // default from the apiserver.
 func TestPolicyDefaults(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	obj := policyObj(uniqueName("minimal"), validPolicySpec())
 	if err := k8sClient.Create(ctx, obj); err != nil {
@@ -69,6 +71,7 @@ func TestPolicyDefaults(t *testing.T) {
 // only thresholds set gets the same defaults (unset optional fields are
 // omitted on the wire, not sent as zeros).
 func TestPolicyDefaultsFromGoClient(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	pol := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: uniqueName("typed")},
@@ -85,6 +88,7 @@ func TestPolicyDefaultsFromGoClient(t *testing.T) {
 // TestIncidentDefaults: an incident without severity or attribution is a
 // Minor, Customer-caused incident.
 func TestIncidentDefaults(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	spec := validAccountSpec()
 	delete(incidentAt(spec, 0), "severity")
@@ -109,6 +113,7 @@ func TestIncidentDefaults(t *testing.T) {
 // waiver per incident, re-sending the same waiver, new incidents, and edits
 // outside the ledger.
 func TestLedgerAcceptsAppendsAndOneWaiver(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	obj := accountObj(uniqueName("ledger"), validAccountSpec())
 	if err := k8sClient.Create(ctx, obj); err != nil {
@@ -168,6 +173,7 @@ func longIncidents(n int) []any {
 // TestLedgerAtMaxItems: MaxItems (500) incidents are accepted and the 501st
 // refused, at create and at update.
 func TestLedgerAtMaxItems(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	obj := accountObj(uniqueName("full"), map[string]any{"incidents": longIncidents(500)})
 	start := time.Now()
@@ -194,6 +200,7 @@ func TestLedgerAtMaxItems(t *testing.T) {
 // rules can handle, a waiver is accepted and a removal is refused with the
 // rule's own message, not with a cost-limit error.
 func TestLargeLedgerUpdatesFitCELBudget(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	obj := accountObj(uniqueName("large"), map[string]any{"incidents": longIncidents(ledgerEditable)})
 	if err := k8sClient.Create(ctx, obj); err != nil {

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // kubectl runs the real kubectl binary against the envtest apiserver. The
@@ -51,6 +52,7 @@ func ledgerManifest(t *testing.T, name string, ids ...string) string {
 // that predates a recorded incident would replace the list and drop it; the
 // apiserver refuses, kubectl exits non-zero and tells the user to waive it.
 func TestKubectlApplyOfOlderManifestIsRejected(t *testing.T) {
+	testenv.Require(t)
 	name := uniqueName("gitops")
 	v1 := ledgerManifest(t, name, "inc-a")
 	v2 := ledgerManifest(t, name, "inc-a", "inc-b")
@@ -106,6 +108,7 @@ func table(out string) [][]string {
 // TestKubectlGetShortNamesAndColumns: `kubectl get acct` / `apol` resolve the
 // short names and print the printer columns the operator's users rely on.
 func TestKubectlGetShortNamesAndColumns(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	acct := &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("columns")}}
 	if err := k8sClient.Create(ctx, acct); err != nil {
@@ -167,6 +170,7 @@ func TestKubectlGetShortNamesAndColumns(t *testing.T) {
 // TestKubectlKustomizeSamples: the samples kustomization builds and every
 // object in it passes a server-side dry-run apply through kubectl.
 func TestKubectlKustomizeSamples(t *testing.T) {
+	testenv.Require(t)
 	out, stderr, err := kubectl(t, "apply", "--server-side", "--dry-run=server", "--field-manager=samples-dry-run",
 		"-k", filepath.Join("..", "..", "config", "samples"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // applyAs server-side applies obj with the given field manager.
@@ -35,6 +36,7 @@ func incidentIDs(t *testing.T, ctx context.Context, name string) []string {
 // entry; a writer that drops its entry from its manifest is refused rather
 // than silently deleting the record.
 func TestServerSideApplyWriters(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	name := uniqueName("ssa")
 	support := incident("ticket-flood-0412")
@@ -106,6 +108,7 @@ func TestServerSideApplyWriters(t *testing.T) {
 // ignored; only the status subresource (the operator) can set it, and spec
 // edits through the status endpoint are ignored in turn.
 func TestStatusIsASubresource(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	acct := &v1alpha1.CustomerAccount{
 		ObjectMeta: metav1.ObjectMeta{Name: uniqueName("status")},

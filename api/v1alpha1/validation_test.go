@@ -7,6 +7,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // rejection is an object (create) or an edit (update) the apiserver must refuse.
@@ -162,6 +164,7 @@ func rejections() []rejection {
 // TestSchemaRejects proves each rule by having the real apiserver refuse a
 // violation with a message that tells the user what to do.
 func TestSchemaRejects(t *testing.T) {
+	testenv.Require(t)
 	cases := rejections()
 	if len(cases) < 20 {
 		t.Fatalf("only %d cases", len(cases))
@@ -206,6 +209,7 @@ func compaction(before, at string) map[string]any {
 
 // A compaction admits removing the incidents older than its cut-off.
 func TestCompactionRemovesOldIncidents(t *testing.T) {
+	testenv.Require(t)
 	ctx := t.Context()
 	name := uniqueName("compact")
 	spec := validAccountSpec()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // specWithout returns the account's spec as JSON with one field removed, to
@@ -36,6 +37,7 @@ func sameExcept(t *testing.T, before, after *v1alpha1.CustomerAccount, field str
 // TestDecisions: hold, approve and reinstate each write exactly their field,
 // and approve and reinstate refuse outside FinalNotice / Terminated.
 func TestDecisions(t *testing.T) {
+	testenv.Require(t)
 	now := time.Now().UTC()
 	acct := newAccount(t, "", incident("a", v1alpha1.CategoryAbuse, v1alpha1.SeverityMajor, now.Add(-time.Hour)))
 	name := acct.Name

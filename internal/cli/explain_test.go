@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // explainedAccount creates a Warned account selected by a fresh policy's
@@ -54,6 +55,7 @@ func requireAll(t *testing.T, out string, want ...string) {
 // selector), shows why each incident counts or not, what happens next, and
 // writes nothing.
 func TestExplain(t *testing.T) {
+	testenv.Require(t)
 	acct, policy := explainedAccount(t)
 	out := run(t, "explain", acct.Name).ok(t).stdout
 	requireAll(t, out,
@@ -101,6 +103,7 @@ func TestExplain(t *testing.T) {
 // TestKubectlPluginDiscovery: the built binary, on PATH, is found by the real
 // kubectl as `kubectl account`.
 func TestKubectlPluginDiscovery(t *testing.T) {
+	testenv.Require(t)
 	acct, _ := explainedAccount(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/cli"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // candidate is a stricter policy: two points already mean FinalNotice.
@@ -60,6 +61,7 @@ func wantRow(t *testing.T, rows map[string][]string, name string, want ...string
 // TestSimulateLive: a candidate policy against named live accounts reports the
 // phases the engine would reach, and writes nothing.
 func TestSimulateLive(t *testing.T) {
+	testenv.Require(t)
 	now := time.Now().UTC()
 	policy := newPolicy(t, nil)
 	warned := newAccount(t, policy.Name, incident("a", v1alpha1.CategoryAbuse, v1alpha1.SeverityMajor, now.Add(-time.Hour)))

@@ -15,12 +15,14 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // Issue Trust, item 13: an administrator (exempt from the freeze) scales a
 // held Deployment back up; nothing else happens to the account, yet the
 // operator holds it at zero again at once and says so.
 func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -62,6 +64,7 @@ func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 // (absent from the cache when it was last enforced) is still held at zero:
 // its arrival in the cache is the event that reconciles the account.
 func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {

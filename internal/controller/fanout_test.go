@@ -13,6 +13,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // reconciles is how many times the account controller has reconciled, from
@@ -45,6 +46,7 @@ func reconcilesOf(g Gomega, controllerName string) float64 {
 // Issue Scale: with many accounts under a policy, a write to the policy's
 // status (the policy reconciler's counts) reconciles no account.
 func TestPolicyStatusWriteReconcilesNoAccount(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, nil)
@@ -76,6 +78,7 @@ func TestPolicyStatusWriteReconcilesNoAccount(t *testing.T) {
 // Issue Scale: one incident on one account reconciles it at most twice and
 // writes to no other account.
 func TestOneIncidentTouchesOneAccount(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	const n = 20
@@ -145,6 +148,7 @@ func equalMaps(a, b map[string]string) bool {
 // Issue Scale: a status write that changes no count (a score below the
 // next threshold) does not make the policy controller recount.
 func TestScoreChangeDoesNotRecountThePolicy(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.Thresholds.Warned = 3 })
 	acct := createAccount(t, g, policy.Name)
@@ -159,6 +163,7 @@ func TestScoreChangeDoesNotRecountThePolicy(t *testing.T) {
 // Issue Scale: a wave of transitions under one policy is counted in a few
 // recounts, not one recount (and one policy status write) per account.
 func TestAWaveOfTransitionsRecountsThePolicyOnce(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // webhookPolicy is a test policy delivering to its own path on the suite's
@@ -47,6 +48,7 @@ func entryTo(a *v1alpha1.CustomerAccount, phase v1alpha1.AccountPhase) *v1alpha1
 // A transition is delivered once, as a signed CloudEvent carrying the
 // recorded id, and the history entry ends Delivered.
 func TestNotificationDeliveredOnceSigned(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy, path := webhookPolicy(t, g, "suite-hmac-key")
 	acct := createAccount(t, g, policy.Name)
@@ -112,6 +114,7 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 // and the status in its message, and is delivered on the third attempt with
 // the same event id every time.
 func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy, path := webhookPolicy(t, g, "")
 	hooks.Answer(path, func(attempt int) int {
@@ -166,6 +169,7 @@ func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 // A signing Secret that does not exist is a delivery error, retried, with a
 // message that says what is missing; creating the Secret lets it through.
 func TestNotificationMissingSecretIsRetried(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	path := unique("hook")
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -197,6 +201,7 @@ func TestNotificationMissingSecretIsRetried(t *testing.T) {
 
 // No webhook, no notification state.
 func TestNoWebhookNoNotification(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("shouted", time.Now()))

@@ -11,11 +11,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // Editing a policy re-evaluates the accounts it governs, with no edit to
 // the accounts themselves.
 func TestPolicyEditReevaluatesAccounts(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()))
@@ -38,6 +40,7 @@ func TestPolicyEditReevaluatesAccounts(t *testing.T) {
 // selector operator) reports Ready=False with the reason, and the accounts
 // it would select are not evaluated under it.
 func TestUnusablePolicyIsReported(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	tier := unique("tier")
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {

@@ -20,6 +20,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // directReconciler reconciles with a fixed clock and a direct client, the
@@ -37,6 +38,7 @@ func directReconciler(now time.Time) (*controller.CustomerAccountReconciler, *cl
 // A steady account causes no writes: repeated reconciles leave its
 // resourceVersion, and its namespace's, unchanged.
 func TestSteadyAccountCausesNoWrites(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
@@ -88,6 +90,7 @@ func TestSteadyAccountCausesNoWrites(t *testing.T) {
 // The reconciler requeues exactly at nextEvaluation: with a fixed clock the
 // requested delay is the distance to the incident's expiry.
 func TestRequeueAtNextEvaluation(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	// A policy no running manager will act on quickly: window 1h.
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -108,6 +111,7 @@ func TestRequeueAtNextEvaluation(t *testing.T) {
 // Deleting an account restores its namespaces first (finalizer), then lets
 // it go.
 func TestDeletingAccountRestoresNamespaces(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	acct, ns := frozenAccount(t, g)
 
@@ -124,6 +128,7 @@ func TestDeletingAccountRestoresNamespaces(t *testing.T) {
 
 // A namespace that joins a restricted account later is restricted too.
 func TestNamespaceJoiningLaterIsRestricted(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
@@ -149,6 +154,7 @@ func TestNamespaceJoiningLaterIsRestricted(t *testing.T) {
 // Dry-run policies and exempt accounts are evaluated and reported, never
 // enforced.
 func TestDryRunAndExemptEnforceNothing(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	dry := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.DryRun = true })
 	normal := createPolicy(t, g, nil)
@@ -182,6 +188,7 @@ func TestDryRunAndExemptEnforceNothing(t *testing.T) {
 
 // The policy's status counts the accounts it governs per phase.
 func TestPolicyStatusCountsAccounts(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	createAccount(t, g, policy.Name)
@@ -206,6 +213,7 @@ func (discardRecorder) Eventf(_, _ runtime.Object, _, _, _, _ string, _ ...any) 
 // A namespace relabelled out of a restricted account is restored, not left
 // restricted with nobody to lift it.
 func TestNamespaceLeavingAccountIsRestored(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	acct, ns := frozenAccount(t, g)
 

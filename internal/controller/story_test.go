@@ -13,12 +13,14 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // A customer swears at staff twice and keeps going: Warned, FinalNotice, a
 // notice period that ends on its own (exact requeue, no edit), a wait for
 // approval, the approval, and termination, with Events and history to match.
 func TestStoryAbuseToTermination(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	now := time.Now()
@@ -96,6 +98,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 // Incidents expire after the window and the account steps back down to Good
 // by itself, with no edit.
 func TestStoryIncidentsExpire(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.Window = &metav1.Duration{Duration: 6 * time.Second}
@@ -114,6 +117,7 @@ func TestStoryIncidentsExpire(t *testing.T) {
 
 // An incident the vendor caused is recorded and shown and changes nothing.
 func TestStoryVendorIncidentChangesNothing(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name)
@@ -132,6 +136,7 @@ func TestStoryVendorIncidentChangesNothing(t *testing.T) {
 // Reinstatement returns a Terminated account to Good, and its namespaces to
 // how they were.
 func TestStoryReinstatement(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.NoticePeriod = &metav1.Duration{}
@@ -180,6 +185,7 @@ func TestStoryReinstatement(t *testing.T) {
 // Deleting the policy freezes the account where it is: Ready=False NoPolicy,
 // phase and enforcement exactly as they were.
 func TestStoryPolicyDeletedFreezesAccount(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}
@@ -210,6 +216,7 @@ func TestStoryPolicyDeletedFreezesAccount(t *testing.T) {
 
 // Two policies selecting the same account: PolicyConflict, not evaluated.
 func TestPolicyConflict(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"tier": unique("tier")}}
 	createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.AccountSelector = sel })

@@ -15,7 +15,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -25,6 +24,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/notify/notifytest"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 const operatorNamespace = "account-lifecycle-operator-system"
@@ -43,70 +43,53 @@ var (
 // installed, and the manager with the real clock: the stories below use
 // short periods so the exact requeue at nextEvaluation is what moves them.
 func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
+	os.Exit(testenv.Main(m, testenv.Options{Scheme: scheme}, startManager))
 }
 
-func runSuite(m *testing.M) int {
-	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
-
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	var err error
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS):", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-
-	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+// startManager installs what `make install` does and runs the manager.
+func startManager(env *testenv.Env) (func(), error) {
+	cfg, k8s = env.Config, env.Client
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	ns := &corev1.Namespace{}
 	ns.Name = operatorNamespace
 	if err := k8s.Create(ctx, ns); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		cancel()
+		return nil, err
 	}
 	if err := manifests.ApplyDir(ctx, k8s, filepath.Join("..", "..", "config", "admission"), "suite"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		cancel()
+		return nil, err
 	}
-
 	hooks = notifytest.NewReceiver()
-	defer hooks.Close()
-
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
 		Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	if err == nil {
+		err = controller.SetupAll(mgr, controller.Options{
+			Clock:             clock.RealClock{},
+			OperatorNamespace: operatorNamespace,
+			Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace, Metadata: mgr.GetCache()},
+			Notifier:          &notify.Notifier{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace},
+		})
 	}
-	if err := controller.SetupAll(mgr, controller.Options{
-		Clock:             clock.RealClock{},
-		OperatorNamespace: operatorNamespace,
-		Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace, Metadata: mgr.GetCache()},
-		Notifier:          &notify.Notifier{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace},
-	}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	if err != nil {
+		cancel()
+		hooks.Close()
+		return nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
-		fmt.Fprintln(os.Stderr, "manager:", err)
-	}
-	return code
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+		hooks.Close()
+	}, nil
 }
 
 func zapLevel() zapcore.Level {

@@ -15,12 +15,14 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // Issue Trust, item 12: a frozen namespace relabelled to an account that
 // has no policy stays as it is (nothing is enforced or lifted for an
 // account that is not evaluated) but is reported in that account's status.
 func TestUnevaluatedAccountReportsWhatIsInForce(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	_, ns := frozenAccount(t, g)
 	orphanOwner := createAccount(t, g, "no-such-policy")
@@ -52,6 +54,7 @@ func TestUnevaluatedAccountReportsWhatIsInForce(t *testing.T) {
 // cannot restore (here an unreadable record) says so in Ready and in a
 // Warning Event, and goes once the obstacle is gone.
 func TestBlockedDeletionIsReported(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -95,6 +98,7 @@ func TestBlockedDeletionIsReported(t *testing.T) {
 // Issue Trust, item 15: a decision with no effect is reported as a Warning
 // Event (and in Ready's message), not ignored silently.
 func TestIgnoredDecisionIsReported(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name)
@@ -118,6 +122,7 @@ func TestIgnoredDecisionIsReported(t *testing.T) {
 // restored without status) resumes Terminated from what its namespaces
 // record, without restoring the tenant in between.
 func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -169,6 +174,7 @@ func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
 // Issue Trust, item 10: an account with more namespaces than its status can
 // list is still evaluated, enforced and recorded.
 func TestAccountWithManyNamespacesIsRecorded(t *testing.T) {
+	testenv.Require(t)
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}

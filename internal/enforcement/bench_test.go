@@ -7,12 +7,15 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // BenchmarkEnforceSteadyState measures a steady-state Enforce (all five
 // actions already in force) on one populated namespace against envtest,
 // and reports the API reads it costs; it makes no writes.
 func BenchmarkEnforceSteadyState(b *testing.B) {
+	testenv.Require(b)
 	ctx := context.Background()
 	acct := newAccount(b)
 	ns := tenantNamespace(b, acct.Name, nil)

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // A crash is simulated by a client that fails every write of one kind of
@@ -95,6 +96,7 @@ func bindingsLeft(t *testing.T, ns string) []string {
 // never overwritten with less, a fresh Enforcer finishes, and the restore,
 // itself interrupted once, is exact.
 func TestRevokeAccessSurvivesCrashes(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
@@ -147,6 +149,7 @@ func TestRevokeAccessSurvivesCrashes(t *testing.T) {
 // zero with its prior value recorded, never one without the other; a
 // fresh Enforcer finishes, and an interrupted restore is finished exactly.
 func TestScaleToZeroSurvivesCrashes(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -218,6 +221,7 @@ func kindOf(o client.Object) workloadKind {
 
 // A record that cannot be read is never overwritten or dropped.
 func TestUnreadableRecordIsLeftAlone(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)

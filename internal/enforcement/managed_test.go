@@ -10,12 +10,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // A quota someone loosened while restricted is replaced by the next
 // Enforce; an object of the same name the operator did not create is
 // never adopted: it is set aside with a record and restored exactly.
 func TestManagedObjectsAreExactlyOurs(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)

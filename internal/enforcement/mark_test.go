@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // readCountingClient counts gets and lists.
@@ -27,6 +29,7 @@ func readCountingClient(t *testing.T) (client.Client, *atomic.Int64) {
 // is nothing to reverse), where every action used to be looked for in
 // every namespace.
 func TestNothingInForceCostsNoReadsPerNamespace(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	reads := func(namespaces int, forget bool) int64 {
 		acct := newAccount(t)
@@ -64,6 +67,7 @@ func TestNothingInForceCostsNoReadsPerNamespace(t *testing.T) {
 // A careless admin removes the in-force mark of a restricted namespace:
 // the operator does not trust its absence and reverses everything, exactly.
 func TestMissingMarkMeansReverseEverything(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct, ns, before := terminatedTenant(t)
 	n := get(t, "", ns, &corev1.Namespace{})
@@ -83,6 +87,7 @@ func TestMissingMarkMeansReverseEverything(t *testing.T) {
 // Issue Scale: enforcing a namespace whose every action is already in force
 // lists its records once, not once per action that keeps records.
 func TestSettledRestrictedNamespaceListsItsRecordsOnce(t *testing.T) {
+	testenv.Require(t)
 	acct, _, _ := terminatedTenant(t)
 	var lists atomic.Int64
 	c := interceptClient(t, interceptor.Funcs{List: func(ctx context.Context, c client.WithWatch, l client.ObjectList, opts ...client.ListOption) error {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // metadataCache is a started cache of the metadata of WatchedKinds, as the
@@ -50,6 +51,7 @@ func metadataCache(t *testing.T) cache.Cache {
 // Issue Scale: with the metadata cache, a settled terminated namespace
 // lists from the API server only the workload kinds it holds.
 func TestKindsANamespaceDoesNotHoldAreNotListed(t *testing.T) {
+	testenv.Require(t)
 	acct, _, _ := terminatedTenant(t)
 	meta := metadataCache(t)
 	listsOfAbsentKinds := func(withCache bool) int64 {
@@ -82,6 +84,7 @@ func TestKindsANamespaceDoesNotHoldAreNotListed(t *testing.T) {
 // Issue Scale: putting the quota in force in a namespace that has none
 // creates it without first reading it, when the metadata cache says so.
 func TestAbsentManagedObjectIsNotRead(t *testing.T) {
+	testenv.Require(t)
 	meta := metadataCache(t)
 	gets := func(withCache bool) int64 {
 		acct := newAccount(t)

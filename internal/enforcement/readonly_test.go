@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 func readOnly(acct *v1alpha1.CustomerAccount) Request {
@@ -30,6 +31,7 @@ var rebound = []string{"alice-edit", "ci-admin", "bob-app", "mixed"}
 // bindings come back exactly, the operator's binding goes, and alice can
 // work again.
 func TestReadOnlyAccessKeepsReadingAndRestoresExactly(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -123,6 +125,7 @@ func TestReadOnlyAccessKeepsReadingAndRestoresExactly(t *testing.T) {
 // operator's view binding is neither left granting view nor recorded, and
 // reinstatement is exact.
 func TestReadOnlyNoticeThenTerminationThenReinstatement(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -147,6 +150,7 @@ func TestReadOnlyNoticeThenTerminationThenReinstatement(t *testing.T) {
 // once while restoring: no binding is ever neither present nor recorded, a
 // fresh Enforcer finishes, and the restore is exact.
 func TestReadOnlyAccessSurvivesCrashes(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	// The view binding and four removals: five RoleBinding writes.
 	for allow := range int64(5) {
@@ -188,6 +192,7 @@ func TestReadOnlyAccessSurvivesCrashes(t *testing.T) {
 // A tenant binding squatting on the operator's binding name is recorded
 // and set aside like any other, and comes back once the operator's is gone.
 func TestReadOnlySquatterIsSetAsideAndRestored(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // The reliability suite (docs/reliability.md). Every N is tried when
@@ -100,6 +101,7 @@ var cycles = []struct {
 // process resumes the cycle at the step that was interrupted, and the world
 // ends exactly as after an uninterrupted run, with no record left.
 func TestCrashAfterEveryWriteOfACycle(t *testing.T) {
+	testenv.Require(t)
 	for _, cyc := range cycles {
 		t.Run(cyc.name, func(t *testing.T) { crashAfterEveryWrite(t, cyc.steps) })
 	}
@@ -164,6 +166,7 @@ func crashAfterEveryWrite(t *testing.T, cycle func(*v1alpha1.CustomerAccount) []
 // keeps every record, and the next call finishes the cycle exactly, with
 // no more writes than an undisturbed cycle.
 func TestAPIErrorMatrix(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	gr := schema.GroupResource{Resource: "test"}
 	errs := map[string]error{

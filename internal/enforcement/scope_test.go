@@ -10,11 +10,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // Protected namespaces labelled for the account are never touched, and are
 // reported once (status + Warning); a steady state emits nothing.
 func TestProtectedNamespacesAreNeverTouched(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	tenant := tenantNamespace(t, acct.Name, nil)
@@ -89,6 +91,7 @@ func setLabel(t *testing.T, ns, key, value string) {
 // Dry run (policy dryRun or exempt account) changes nothing but the phase
 // label and reports what would be in force.
 func TestDryRunChangesNothing(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	for _, reason := range []string{"dry run", "exempt"} {
 		t.Run(reason, func(t *testing.T) {
@@ -120,6 +123,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 // Switching to dry run after real enforcement changes nothing either, and
 // says what is still in force.
 func TestDryRunReportsWhatIsStillInForce(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -143,6 +147,7 @@ func TestDryRunReportsWhatIsStillInForce(t *testing.T) {
 }
 
 func TestRequestValidation(t *testing.T) {
+	testenv.Require(t)
 	e := newEnforcer(admin)
 	acct := newAccount(t)
 	for name, req := range map[string]Request{
@@ -162,6 +167,7 @@ func TestRequestValidation(t *testing.T) {
 // A namespace being deleted is left alone (creating objects in it would
 // fail) and reported with what is in force in it.
 func TestNamespaceBeingDeletedIsLeftAlone(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -28,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // The suite runs against a real kube-apiserver (envtest, RBAC on) with the
@@ -47,45 +47,17 @@ var (
 	seq     atomic.Int64
 )
 
-func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
-
-func runSuite(m *testing.M) int {
+func TestMain(m *testing.M) {
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			fmt.Fprintln(os.Stderr, "scheme:", err)
-			return 1
+			os.Exit(1)
 		}
 	}
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		Scheme:                scheme,
-	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		// Same binaries `make test` uses; cached after the first build.
-		out, err := exec.Command(filepath.Join("..", "..", "hack", "build-control-plane.sh")).Output()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS unset and hack/build-control-plane.sh failed:", err)
-			return 1
-		}
-		testEnv.BinaryAssetsDirectory = strings.TrimSpace(string(out))
-	}
-	cfg, err := testEnv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest (set KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh)):", err)
-		return 1
-	}
-	defer func() { _ = testEnv.Stop() }()
-	if admin, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintln(os.Stderr, "client:", err)
-		return 1
-	}
-	ctx := context.Background()
-	if err := setup(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "suite setup:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testenv.Main(m, testenv.Options{Scheme: scheme}, func(env *testenv.Env) (func(), error) {
+		testEnv, admin = env.Environment, env.Client
+		return nil, setup(context.Background())
+	}))
 }
 
 func setup(ctx context.Context) error {

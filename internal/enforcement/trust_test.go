@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // Tests of the promises a hostile tenant or a careless admin would try to
@@ -63,6 +64,7 @@ func deleteNamespace(t *testing.T, ns string) {
 // namespace of the same name that belongs to someone else; they are kept
 // and reported as orphans.
 func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	old := newAccount(t)
 	old.UID = "uid-of-old"
@@ -122,6 +124,7 @@ func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) 
 // one: its records are orphans, reported on the very next Enforce although
 // the status still lists a namespace of that name.
 func TestRecreatedNamespaceOfTheSameAccountReportsOrphansAtOnce(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -151,6 +154,7 @@ func TestRecreatedNamespaceOfTheSameAccountReportsOrphansAtOnce(t *testing.T) {
 // left working while terminating), and a binding still terminating on
 // reinstatement is not taken for restored.
 func TestFinalizerHeldRoleBindingsAreRevokedAndRestored(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -206,6 +210,7 @@ func TestFinalizerHeldRoleBindingsAreRevokedAndRestored(t *testing.T) {
 // Item 3: bindings a tenant inflated with large annotations neither exceed
 // a record's size limit nor stop the other actions.
 func TestLargeRoleBindingsDoNotBlockTermination(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -242,6 +247,7 @@ func TestLargeRoleBindingsDoNotBlockTermination(t *testing.T) {
 // Item 3: one action failing does not stop the others; the errors are
 // joined and what is in force is reported as it is.
 func TestOneFailingActionDoesNotStopTheOthers(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -282,6 +288,7 @@ func interceptorFailingCreate(fail func(client.Object) error) interceptor.Funcs 
 // aside while isolated and restored exactly afterwards; one labelled keep
 // stays.
 func TestTenantNetworkPoliciesCannotWidenIsolation(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -350,6 +357,7 @@ func TestTenantNetworkPoliciesCannotWidenIsolation(t *testing.T) {
 // a ReplicationController, a DaemonSet (held off every node by a node
 // selector), and pods no workload controls (recorded, deleted, recreated).
 func TestEveryWorkloadKindIsScaledToZero(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
@@ -440,6 +448,7 @@ func TestEveryWorkloadKindIsScaledToZero(t *testing.T) {
 // the account's status recorded it, is not left restricted with nobody to
 // lift it: everything is restored and reported.
 func TestRestrictedNamespaceLeftToNobodyIsRestored(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -494,6 +503,7 @@ func TestRestrictedNamespaceLeftToNobodyIsRestored(t *testing.T) {
 // claiming all is well, and reinstatement restores the rest and says what
 // it could not restore.
 func TestDeletedRecordIsReported(t *testing.T) {
+	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)

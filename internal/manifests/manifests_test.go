@@ -3,7 +3,6 @@ package manifests_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,27 +12,18 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // The shipped install manifests are accepted by a real API server: what
 // `make deploy` applies (kustomize config/default) and what the local run
 // and test suites install (ApplyDir on config/admission).
 func TestShippedManifestsApply(t *testing.T) {
-	env := &envtest.Environment{}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS): %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	c, err := client.New(cfg, client.Options{Scheme: controller.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.ForTest(t, testenv.Options{NoCRDs: true, Scheme: controller.NewScheme()})
+	c := env.Client
 
 	root := filepath.Join("..", "..")
 	if err := manifests.ApplyDir(context.Background(), c, filepath.Join(root, "config", "admission"), "test"); err != nil {
@@ -53,10 +43,7 @@ func TestShippedManifestsApply(t *testing.T) {
 	if err := c.Create(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := env.Kubeconfig
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "kubectl", "--kubeconfig", kubeconfig, "--cache-dir", t.TempDir(),

@@ -20,8 +20,11 @@ func SchemaAt(file, path string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s: %d documents, want one CRD", file, len(objs))
 	}
 	versions, _, err := unstructured.NestedSlice(objs[0].Object, "spec", "versions")
-	if err != nil || len(versions) == 0 {
-		return nil, fmt.Errorf("%s: no versions (%v)", file, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(versions) == 0 {
+		return nil, fmt.Errorf("%s: no versions", file)
 	}
 	v, ok := versions[0].(map[string]any)
 	if !ok {
@@ -29,8 +32,11 @@ func SchemaAt(file, path string) (map[string]any, error) {
 	}
 	keys := append([]string{"schema", "openAPIV3Schema"}, strings.Split(path, ".")...)
 	node, found, err := unstructured.NestedMap(v, keys...)
-	if err != nil || !found {
-		return nil, fmt.Errorf("%s: no schema at %s (%v)", file, path, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s: schema at %s: %w", file, path, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: no schema at %s", file, path)
 	}
 	return node, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // root is the repository root, where config/ lives.
@@ -28,19 +29,12 @@ var root = filepath.Join("..", "..")
 // cluster; it is stopped when the test ends.
 func controlPlane(t *testing.T, g Gomega) (*envtest.Environment, *rest.Config, client.Client) {
 	t.Helper()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	g.Expect(err).NotTo(HaveOccurred(), "starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS)")
-	t.Cleanup(func() { _ = env.Stop() })
-	admin, err := client.New(cfg, client.Options{Scheme: controller.NewScheme()})
-	g.Expect(err).NotTo(HaveOccurred())
+	env := testenv.ForTest(t, testenv.Options{Scheme: controller.NewScheme()})
+	admin := env.Client
 	ctx := context.Background()
 	g.Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
 	g.Expect(manifests.ApplyDir(ctx, admin, filepath.Join(root, "config", "admission"), "e2e")).To(Succeed())
-	return env, cfg, admin
+	return env.Environment, env.Config, admin
 }
 
 // startManager runs the operator's manager against cfg with the production

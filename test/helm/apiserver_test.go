@@ -12,7 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // A real kube-apiserver accepts the chart: its crds/ install as Helm would
@@ -20,19 +21,8 @@ import (
 // apply, and the admission policy of a release with a custom adminGroup
 // exempts that group, and no longer platform:admins, in a frozen namespace.
 func TestChartOnAPIServer(t *testing.T) {
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(chartDir, "crds")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting envtest (run via `make test`, which sets KUBEBUILDER_ASSETS): %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.ForTest(t, testenv.Options{CRDDirs: []string{filepath.Join("charts", "account-lifecycle-operator", "crds")}})
+	c, cfg := env.Client, env.Config
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
