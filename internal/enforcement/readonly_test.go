@@ -235,3 +235,45 @@ func requireRecordsOf(t *testing.T, ns string, k recordKind, names ...string) {
 		t.Errorf("%s records of %s hold %v, want %v", k.id, ns, got, want)
 	}
 }
+
+// As the operator's service account with exactly the generated RBAC:
+// ReadOnlyAccess binds view (which that RBAC lets it bind), updates its
+// binding's subjects and restores exactly, with no permission to spare.
+func TestReadOnlyAccessWithGeneratedRBAC(t *testing.T) {
+	testenv.Require(t)
+	ctx := context.Background()
+	installGeneratedRBAC(t)
+	op, err := client.New(userConfig(t, operatorUser, "system:serviceaccounts", "system:serviceaccounts:"+operatorNS),
+		client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	before := snapshot(t, ns)
+	res, err := newEnforcer(op).Enforce(ctx, readOnly(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireStatus(t, res, ns, []v1alpha1.EnforcementAction{v1alpha1.ActionReadOnlyAccess})
+	// A new admin binding while read-only widens the view binding's subjects
+	// (an update of it), and is itself set aside.
+	create(t, admin, binding(ns, "erin-admin", "ClusterRole", "admin", subject(rbacv1.UserKind, "erin", "")))
+	if _, err := newEnforcer(op).Enforce(ctx, readOnly(acct)); err != nil {
+		t.Fatal(err)
+	}
+	ours := get(t, ns, ReadOnlyBindingName, &rbacv1.RoleBinding{})
+	if !slices.Contains(ours.Subjects, subject(rbacv1.UserKind, "erin", "")) {
+		t.Errorf("the view binding's subjects %v do not include erin", ours.Subjects)
+	}
+	if _, err := newEnforcer(op).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot(t, ns)
+	if after["RoleBinding/erin-admin"] == nil {
+		t.Error("erin-admin, set aside while read-only, was not restored")
+	}
+	delete(after, "RoleBinding/erin-admin") // created by the test meanwhile
+	requireSameWorld(t, withPhase(before, ns, "Good"), after)
+}
