@@ -85,6 +85,19 @@ func TestGeneratedRBACCannotEscalate(t *testing.T) {
 	}
 }
 
+// operatorClient is the operator's service account, with exactly the
+// generated RBAC installed.
+func operatorClient(t *testing.T) client.Client {
+	t.Helper()
+	installGeneratedRBAC(t)
+	op, err := client.New(userConfig(t, operatorUser, "system:serviceaccounts", "system:serviceaccounts:"+operatorNS),
+		client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
 // The Enforcer running as the operator's service account with exactly the
 // generated RBAC restricts and restores bindings to admin, edit, view and a
 // namespace Role; it keeps (and reports) a binding to cluster-admin it
@@ -92,12 +105,7 @@ func TestGeneratedRBACCannotEscalate(t *testing.T) {
 func TestOperatorIdentityRestoresWithGeneratedRBAC(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
-	installGeneratedRBAC(t)
-	op, err := client.New(userConfig(t, operatorUser, "system:serviceaccounts", "system:serviceaccounts:"+operatorNS),
-		client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	op := operatorClient(t)
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
 	populate(t, ns)

@@ -242,12 +242,7 @@ func requireRecordsOf(t *testing.T, ns string, k recordKind, names ...string) {
 func TestReadOnlyAccessWithGeneratedRBAC(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
-	installGeneratedRBAC(t)
-	op, err := client.New(userConfig(t, operatorUser, "system:serviceaccounts", "system:serviceaccounts:"+operatorNS),
-		client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	op := operatorClient(t)
 	acct := newAccount(t)
 	ns := tenantNamespace(t, acct.Name, nil)
 	populate(t, ns)
