@@ -78,7 +78,11 @@ func TestStoryAbuseToTermination(t *testing.T) {
 	g.Expect(a.Status.History[0].Score).To(Equal(int32(6)))
 	g.Expect(a.Status.History[0].At.Sub(a.Status.History[1].At.Time)).To(BeNumerically(">=", 3*time.Second),
 		"terminated before the notice period was served")
-	g.Expect(testutil.ToFloat64(metrics.Transitions.WithLabelValues("FinalNotice", "Terminated"))).To(BeNumerically(">=", 1))
+	// The metric is counted once the status write returns, which may be
+	// just after the test sees it.
+	g.Eventually(func() float64 {
+		return testutil.ToFloat64(metrics.Transitions.WithLabelValues("FinalNotice", "Terminated"))
+	}, waitFor, pollEach).Should(BeNumerically(">=", 1))
 
 	g.Eventually(func(g Gomega) {
 		evs := eventsFor(g, acct.Name)
