@@ -120,7 +120,8 @@ func TestKubectlGetShortNamesAndColumns(t *testing.T) {
 		Phase: v1alpha1.PhaseWarned, Score: 4, Policy: "standard",
 		PrimaryConcern: v1alpha1.CategoryAbuse, NextEvaluation: &next,
 		Conditions: []metav1.Condition{{Type: v1alpha1.ConditionAccessRestricted, Status: metav1.ConditionTrue,
-			Reason: v1alpha1.ReasonRestricted, Message: "FreezeChanges in force", LastTransitionTime: now}},
+			Reason: v1alpha1.ReasonRestricted, Message: "FreezeChanges in force", LastTransitionTime: now},
+			{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated, Message: "Score 4.", LastTransitionTime: now}},
 	}
 	if err := k8sClient.Status().Update(ctx, acct); err != nil {
 		t.Fatal(err)
@@ -136,11 +137,11 @@ func TestKubectlGetShortNamesAndColumns(t *testing.T) {
 		row    []string // leading cells of the object's row
 		last   string   // last cell, when checked
 	}{
-		{[]string{"get", "acct", acct.Name}, []string{"NAME", "PHASE", "SCORE", "POLICY", "RESTRICTED", "AGE"},
-			[]string{acct.Name, "Warned", "4", "standard", "True"}, ""},
+		{[]string{"get", "acct", acct.Name}, []string{"NAME", "PHASE", "SCORE", "POLICY", "READY", "REASON", "RESTRICTED", "AGE"},
+			[]string{acct.Name, "Warned", "4", "standard", "True", "Evaluated", "True"}, ""},
 		{[]string{"get", "acct", acct.Name, "-o", "wide"},
-			[]string{"NAME", "PHASE", "SCORE", "POLICY", "RESTRICTED", "AGE", "NEXT", "CONCERN"},
-			[]string{acct.Name, "Warned", "4", "standard", "True"}, "Abuse"},
+			[]string{"NAME", "PHASE", "SCORE", "POLICY", "READY", "REASON", "RESTRICTED", "AGE", "NEXT", "CONCERN"},
+			[]string{acct.Name, "Warned", "4", "standard", "True", "Evaluated", "True"}, "Abuse"},
 		{[]string{"get", "apol", pol.GetName()},
 			[]string{"NAME", "WARNED", "FINALNOTICE", "TERMINATED", "ACCOUNTS", "DRYRUN", "READY", "AGE"},
 			[]string{pol.GetName(), "3", "6", "10"}, ""},
