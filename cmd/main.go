@@ -29,7 +29,8 @@ func main() {
 		"Namespace the operator runs in: never enforced on, and where access records are kept.")
 	flag.IntVar(&accountWorkers, "account-workers", controller.DefaultAccountWorkers,
 		"How many accounts are reconciled at once. More use more of the API server's capacity; see docs/performance.md.")
-	opts := zap.Options{Development: true}
+	// Production logging (JSON, info level, no colour) unless --zap-devel.
+	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -92,7 +93,7 @@ func (r *CustomerAccountReconciler) resolvePolicy(ctx context.Context, s *accoun
 	log.FromContext(ctx).Info("account not evaluated", "reason", resolution.Reason, "message", resolution.Message)
 	res, err := r.Enforcer.Inspect(ctx, s.account, "the account is not evaluated ("+resolution.Reason+"): nothing is enforced or lifted until a policy governs it")
 	s.worldChanged = res.Changed
-	r.emitEnforcementEvents(s.account, res.Events)
+	r.emitEnforcementEvents(ctx, s.account, res.Events)
 	s.notices = append(s.notices, orphanNotices(recordEnforcement(&s.account.Status, res, false, ""))...)
 	return true, err
 }
@@ -144,7 +145,7 @@ func (r *CustomerAccountReconciler) enforce(ctx context.Context, s *accountScope
 	})
 	s.worldChanged = res.Changed
 	s.notices = append(s.notices, orphanNotices(recordEnforcement(&s.account.Status, res, dryRun, dryRunReason))...)
-	r.emitEnforcementEvents(s.account, res.Events)
+	r.emitEnforcementEvents(ctx, s.account, res.Events)
 	if err != nil {
 		metrics.EnforcementErrors.Inc()
 		setReady(&s.account.Status, false, v1alpha1.ReasonEnforcementFailed, err.Error())
@@ -194,7 +195,29 @@ func (r *CustomerAccountReconciler) record(ctx context.Context, s *accountScope,
 	if t := s.transition; t != nil {
 		metrics.Transitions.WithLabelValues(string(t.From), string(t.To)).Inc()
 	}
+	logRecorded(ctx, s)
 	announce()
 	emitNotices(r.Recorder, s.account, s.notices)
 	return result, err
+}
+
+// logRecorded tells the operator's operator what this reconcile recorded:
+// a transition, a termination approval first seen, a hold taking or
+// ending its effect. One line each; a settled account logs nothing.
+func logRecorded(ctx context.Context, s *accountScope) {
+	logger := log.FromContext(ctx)
+	st, old := &s.account.Status, &s.base.Status
+	if t := s.transition; t != nil {
+		logger.Info("transition recorded", "from", t.From, "to", t.To, "reason", t.Reason, "score", st.Score)
+	}
+	if o := st.ApprovalObservation; o != nil && !equality.Semantic.DeepEqual(o, old.ApprovalObservation) {
+		logger.Info("termination approval seen", "by", o.By, "at", o.At.Time, "phase", o.Phase)
+	}
+	was, now := meta.IsStatusConditionTrue(old.Conditions, v1alpha1.ConditionHeld), meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionHeld)
+	switch h := s.account.Spec.Hold; {
+	case now && !was && h != nil:
+		logger.Info("hold in effect", "by", h.By, "until", h.Until.Time, "reason", h.Reason)
+	case was && !now:
+		logger.Info("hold ended")
+	}
 }

@@ -115,7 +115,7 @@ func (r *CustomerAccountReconciler) finalize(ctx context.Context, account *v1alp
 		return nil
 	}
 	res, err := r.Enforcer.Release(ctx, account)
-	r.emitEnforcementEvents(account, res.Events)
+	r.emitEnforcementEvents(ctx, account, res.Events)
 	for _, o := range res.Orphans {
 		// Orphans never block deletion: there is nothing to restore them into.
 		r.Recorder.Eventf(account, nil, corev1.EventTypeWarning, v1alpha1.ReasonOrphanedRecords, "Release", "%s", text.Truncate(o, 1024))
@@ -144,8 +144,10 @@ func requeueAt(next *time.Time, now time.Time) ctrl.Result {
 	return ctrl.Result{RequeueAfter: after}
 }
 
-func (r *CustomerAccountReconciler) emitEnforcementEvents(account *v1alpha1.CustomerAccount, events []enforcement.Event) {
+func (r *CustomerAccountReconciler) emitEnforcementEvents(ctx context.Context, account *v1alpha1.CustomerAccount, events []enforcement.Event) {
+	logger := log.FromContext(ctx)
 	for _, e := range events {
+		logger.Info("enforcement", "namespace", e.Namespace, "type", e.Type, "reason", e.Reason, "message", e.Message)
 		ns := &corev1.Namespace{}
 		ns.Name = e.Namespace
 		ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))

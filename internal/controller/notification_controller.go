@@ -135,6 +135,7 @@ func (r *NotificationReconciler) deliver(ctx context.Context, account *v1alpha1.
 		n.LastAttempt = &at
 		if err == nil {
 			metrics.Notifications.WithLabelValues(metrics.NotificationDelivered).Inc()
+			log.FromContext(ctx).Info("webhook delivery succeeded", "event", n.ID, "attempts", n.Attempts)
 			if failedBefore > 0 {
 				notices = append(notices, notice{corev1.EventTypeNormal, v1alpha1.ReasonNotificationDelivered,
 					fmt.Sprintf("Notification of %s delivered to the webhook after %d failed attempt(s).", describe(entry), failedBefore)})
