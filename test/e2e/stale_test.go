@@ -33,22 +33,9 @@ func TestActingOnAStaleAccountIsRecorded(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	_, _, admin := controlPlane(t, g)
-	policy := &v1alpha1.AccountPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
-		Spec: v1alpha1.AccountPolicySpec{
-			Thresholds:  v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 100},
-			Enforcement: v1alpha1.Enforcement{FinalNotice: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}},
-		},
-	}
-	g.Expect(admin.Create(ctx, policy)).To(Succeed())
 	now := time.Now().Truncate(time.Second)
-	g.Expect(admin.Create(ctx, &v1alpha1.CustomerAccount{
-		ObjectMeta: metav1.ObjectMeta{Name: "initech"},
-		Spec: v1alpha1.CustomerAccountSpec{PolicyName: policy.Name, Incidents: []v1alpha1.Incident{{
-			ID: "late-invoice", Category: v1alpha1.CategoryNonPayment, OccurredAt: metav1.NewTime(now.Add(-time.Minute)),
-			ReportedBy: "billing", Summary: "Invoice 90 days overdue.",
-		}}},
-	})).To(Succeed())
+	lateInvoiceAccount(g, admin, "initech", v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 100},
+		v1alpha1.Enforcement{FinalNotice: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}}, now)
 
 	// stale, when set, is what the reconciler reads for the account.
 	var stale *v1alpha1.CustomerAccount
@@ -61,10 +48,7 @@ func TestActingOnAStaleAccountIsRecorded(t *testing.T) {
 			return c.Get(ctx, key, obj, opts...)
 		},
 	})
-	r := &controller.CustomerAccountReconciler{
-		Client: reader, Clock: clocktesting.NewFakeClock(now), Recorder: discard{},
-		Enforcer: &enforcement.Enforcer{Client: admin, OperatorNamespace: operatorNamespace},
-	}
+	r := directReconciler(reader, admin, now)
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "initech"}}
 	account := func(g Gomega) *v1alpha1.CustomerAccount {
 		a := &v1alpha1.CustomerAccount{}
@@ -117,7 +101,33 @@ func TestActingOnAStaleAccountIsRecorded(t *testing.T) {
 	g.Expect(account(g).Status.Namespaces).To(BeEmpty(), "the status no longer claims the namespace frozen")
 }
 
-// discard drops Events: this test drives Reconcile itself.
+// lateInvoiceAccount creates policy "standard" and an account of one
+// non-payment incident a minute before now under it.
+func lateInvoiceAccount(g Gomega, admin client.Client, name string, th v1alpha1.Thresholds, enf v1alpha1.Enforcement, now time.Time) {
+	ctx := context.Background()
+	g.Expect(admin.Create(ctx, &v1alpha1.AccountPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
+		Spec:       v1alpha1.AccountPolicySpec{Thresholds: th, Enforcement: enf},
+	})).To(Succeed())
+	g.Expect(admin.Create(ctx, &v1alpha1.CustomerAccount{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1alpha1.CustomerAccountSpec{PolicyName: "standard", Incidents: []v1alpha1.Incident{{
+			ID: "late-invoice", Category: v1alpha1.CategoryNonPayment, OccurredAt: metav1.NewTime(now.Add(-time.Minute)),
+			ReportedBy: "billing", Summary: "Invoice 90 days overdue.",
+		}}},
+	})).To(Succeed())
+}
+
+// directReconciler reconciles with a fixed clock, reading through reader,
+// for a test that drives Reconcile itself (no manager runs).
+func directReconciler(reader, admin client.Client, now time.Time) *controller.CustomerAccountReconciler {
+	return &controller.CustomerAccountReconciler{
+		Client: reader, Clock: clocktesting.NewFakeClock(now), Recorder: discard{},
+		Enforcer: &enforcement.Enforcer{Client: admin, OperatorNamespace: operatorNamespace},
+	}
+}
+
+// discard drops Events: the tests that drive Reconcile themselves.
 type discard struct{}
 
 func (discard) Eventf(_, _ runtime.Object, _, _, _, _ string, _ ...any) {}
