@@ -1,7 +1,9 @@
 package controller
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/slim"
 )
@@ -74,8 +77,16 @@ func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 	}
 }
 
-// SetupAll registers every controller of the operator with the manager.
+// SetupAll registers every controller of the operator with the manager,
+// and the pending-notification gauges, read from its cache at each scrape.
 func SetupAll(mgr ctrl.Manager, opts Options) error {
+	now := clock.PassiveClock(clock.RealClock{})
+	if opts.Clock != nil {
+		now = opts.Clock
+	}
+	metrics.SetPendingSource(func() (int, time.Time, error) {
+		return pendingNotifications(context.Background(), mgr.GetCache())
+	}, now.Now)
 	recorder := mgr.GetEventRecorder("account-lifecycle-operator")
 	c := opts.Client
 	if c == nil {
@@ -109,4 +120,26 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 // operator may only read Secrets in its own namespace anyway.
 func UncachedObjects() []client.Object {
 	return enforcement.UncachedKinds()
+}
+
+// pendingNotifications counts the Pending history entries of every cached
+// account and finds the oldest one's transition time.
+func pendingNotifications(ctx context.Context, c client.Reader) (int, time.Time, error) {
+	var list v1alpha1.CustomerAccountList
+	if err := c.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return 0, time.Time{}, err
+	}
+	n, oldest := 0, time.Time{}
+	for i := range list.Items {
+		for _, h := range list.Items[i].Status.History {
+			if h.Notification == nil || h.Notification.State != v1alpha1.NotificationPending {
+				continue
+			}
+			n++
+			if oldest.IsZero() || h.At.Time.Before(oldest) {
+				oldest = h.At.Time
+			}
+		}
+	}
+	return n, oldest, nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -133,6 +135,11 @@ func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 		g.Expect(e.Notification).NotTo(BeNil())
 		last = e.Notification
 		if last.State == v1alpha1.NotificationPending && last.Attempts > 0 {
+			if !seen[last.Attempts] {
+				// While it waits, the gauges count it (scraped from the cache).
+				g.Expect(gathered(g, "account_lifecycle_notifications_pending")).To(BeNumerically(">=", 1))
+				g.Expect(gathered(g, "account_lifecycle_notification_oldest_pending_seconds")).To(BeNumerically(">", 0))
+			}
 			seen[last.Attempts] = true
 			g.Expect(last.Message).To(ContainSubstring("HTTP 500"))
 			g.Expect(last.NextAttempt).NotTo(BeNil())
@@ -210,4 +217,17 @@ func TestNoWebhookNoNotification(t *testing.T) {
 	for _, e := range a.Status.History {
 		g.Expect(e.Notification).To(BeNil())
 	}
+}
+
+// gathered is the value of an unlabelled metric in the manager's registry.
+func gathered(g Gomega, name string) float64 {
+	mfs, err := crmetrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	g.Expect(name).To(BeEmpty(), "metric not gathered")
+	return 0
 }

@@ -3,8 +3,13 @@
 package metrics
 
 import (
+	"sync/atomic"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
 var (
@@ -42,5 +47,66 @@ const (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(Transitions, EnforcementErrors, AccountsByPhase, Notifications)
+	crmetrics.Registry.MustRegister(Transitions, EnforcementErrors, AccountsByPhase, Notifications, pending)
+	// Every known series exists from the start at 0, so a rate() or an
+	// alert on one works before its first increment.
+	for _, from := range v1alpha1.Phases {
+		for _, to := range v1alpha1.Phases {
+			if from != to {
+				Transitions.WithLabelValues(string(from), string(to))
+			}
+		}
+	}
+	for _, r := range []string{NotificationDelivered, NotificationFailed, NotificationDropped} {
+		Notifications.WithLabelValues(r)
+	}
+}
+
+// PendingSource counts, at each scrape, the notifications still pending
+// delivery and the moment of the oldest one's transition (zero: none).
+type PendingSource func() (count int, oldest time.Time, err error)
+
+// SetPendingSource sets where the pending-notification gauges come from
+// (the manager's cache of accounts); until set they report nothing.
+func SetPendingSource(src PendingSource, now func() time.Time) {
+	pending.src.Store(&pendingSource{src, now})
+}
+
+var pending = &pendingCollector{
+	count: prometheus.NewDesc("account_lifecycle_notifications_pending",
+		"Notifications recorded in accounts' history and not yet delivered.", nil, nil),
+	age: prometheus.NewDesc("account_lifecycle_notification_oldest_pending_seconds",
+		"Age of the oldest undelivered notification's transition (0 when none is pending).", nil, nil),
+}
+
+type pendingSource struct {
+	src PendingSource
+	now func() time.Time
+}
+
+// pendingCollector computes the gauges when scraped, from the cache: no
+// bookkeeping on the delivery path, and never stale.
+type pendingCollector struct {
+	count, age *prometheus.Desc
+	src        atomic.Pointer[pendingSource]
+}
+
+func (c *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.count; ch <- c.age }
+
+func (c *pendingCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.src.Load()
+	if s == nil {
+		return
+	}
+	n, oldest, err := s.src()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.count, err)
+		return
+	}
+	age := 0.0
+	if n > 0 && !oldest.IsZero() {
+		age = max(s.now().Sub(oldest).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
 }
