@@ -18,6 +18,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
+	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/resolve"
 )
 
@@ -106,7 +107,7 @@ func (r *CustomerAccountReconciler) recoverPhase(ctx context.Context, s *account
 		return false, err
 	}
 	s.recovered = note
-	markPending(s.account, s.policy, entry)
+	notify.MarkPending(s.account, s.policy, entry)
 	return false, nil
 }
 
@@ -124,7 +125,7 @@ func (r *CustomerAccountReconciler) decide(_ context.Context, s *accountScope) (
 		}
 	}
 	if added != nil {
-		markPending(s.account, s.policy, added)
+		notify.MarkPending(s.account, s.policy, added)
 	}
 	return false, nil
 }

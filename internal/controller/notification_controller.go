@@ -24,7 +24,6 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/resolve"
-	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 // Delivery runs in its own controller, with its own workers, so that no
@@ -61,7 +60,7 @@ func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !hasPending(account) {
+	if !notify.HasPending(account) || r.Notifier == nil {
 		return ctrl.Result{}, nil
 	}
 	res, err := resolve.Policy(ctx, r.Client, account)
@@ -70,19 +69,20 @@ func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// change reaches the account reconciler, whose write wakes us.
 		return ctrl.Result{}, err
 	}
-	hook := res.Policy.Spec.Notifications.Webhook
-	if hook == nil || r.Notifier == nil {
+	endpoint := r.Notifier.Endpoint(res.Policy)
+	if endpoint == "" {
 		return ctrl.Result{}, nil
 	}
-	release, ok := r.slots.acquire(hook.URL)
+	release, ok := r.slots.acquire(endpoint)
 	if !ok {
 		return ctrl.Result{RequeueAfter: endpointBusyRetry}, nil
 	}
 	defer release()
 
 	base := account.DeepCopy()
-	now := r.Clock.Now().Truncate(time.Second)
-	retryAt, notices := r.deliver(ctx, account, res.Policy, now)
+	outbox := notify.Outbox{Sink: r.Notifier, Clock: r.Clock, Current: r.isCurrent}
+	retryAt, outcomes := outbox.Deliver(ctx, account, res.Policy, r.Clock.Now().Truncate(time.Second))
+	notices := outcomeNotices(ctx, outcomes)
 	if !equality.Semantic.DeepEqual(base.Status, account.Status) {
 		// resourceVersion guards against a decision written meanwhile.
 		if err := r.Status().Update(ctx, account); err != nil {
@@ -96,69 +96,30 @@ func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	return requeueAt(retryAt, r.Clock.Now()), nil
 }
 
-// deliver delivers the due Pending entries of account's history, oldest
-// first, updating their notification status in place. Delivery is in
-// order: an entry waits behind an older undelivered one, and the first
-// failure ends the round (the endpoint is probably down; the rest would
-// only wait for their timeouts). It returns when to try again (nil:
-// nothing pending) and the Events to emit.
-func (r *NotificationReconciler) deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
-	policy *v1alpha1.AccountPolicy, now time.Time) (*time.Time, []notice) {
+// outcomeNotices counts and logs each attempt, and announces the first
+// failure of an entry and its delivery after failures.
+func outcomeNotices(ctx context.Context, outcomes []notify.Outcome) []notice {
+	logger := log.FromContext(ctx)
 	var notices []notice
-	checked := false
-	history := account.Status.History
-	for i := len(history) - 1; i >= 0; i-- {
-		entry := &history[i]
-		n := entry.Notification
-		if n == nil || n.State != v1alpha1.NotificationPending {
-			continue
-		}
-		if n.NextAttempt != nil && n.NextAttempt.After(now) {
-			next := n.NextAttempt.Time
-			return &next, notices
-		}
-		if !checked {
-			// The cached account may predate our own last status write (the
-			// one recording a delivery or a failed attempt): acting on it
-			// would send again. Deliver only from a current view.
-			current, err := r.isCurrent(ctx, account)
-			if err != nil || !current {
-				soon := now
-				return &soon, notices
-			}
-			checked = true
-		}
-		err := r.Notifier.Deliver(ctx, account, policy, *entry)
-		failedBefore := n.Attempts
-		n.Attempts++
-		at := metav1.NewTime(now)
-		n.LastAttempt = &at
-		if err == nil {
+	for _, o := range outcomes {
+		n := o.Entry.Notification
+		if o.Err == nil {
 			metrics.Notifications.WithLabelValues(metrics.NotificationDelivered).Inc()
-			log.FromContext(ctx).Info("webhook delivery succeeded", "event", n.ID, "attempts", n.Attempts)
-			if failedBefore > 0 {
+			logger.Info("webhook delivery succeeded", "event", n.ID, "attempts", n.Attempts)
+			if o.FailedBefore > 0 {
 				notices = append(notices, notice{corev1.EventTypeNormal, v1alpha1.ReasonNotificationDelivered,
-					fmt.Sprintf("Notification of %s delivered to the webhook after %d failed attempt(s).", describe(entry), failedBefore)})
+					fmt.Sprintf("Notification of %s delivered to the webhook after %d failed attempt(s).", describe(o.Entry), o.FailedBefore)})
 			}
-			n.State = v1alpha1.NotificationDelivered
-			n.NextAttempt = nil
-			n.Message = ""
 			continue
 		}
 		metrics.Notifications.WithLabelValues(metrics.NotificationFailed).Inc()
-		// From the real clock, rounded up to the whole second status keeps:
-		// the retry never comes earlier than the backoff.
-		next := ceilSecond(r.Clock.Now().Add(retryDelay(n.Attempts)))
-		n.NextAttempt = &metav1.Time{Time: next}
-		n.Message = text.Truncate(err.Error(), 1024)
-		log.FromContext(ctx).Info("webhook delivery failed", "event", n.ID, "attempts", n.Attempts, "retryAt", next, "error", err.Error())
-		if n.Attempts == 1 {
+		logger.Info("webhook delivery failed", "event", n.ID, "attempts", n.Attempts, "retryAt", n.NextAttempt, "error", o.Err.Error())
+		if o.FailedBefore == 0 {
 			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationFailed,
-				fmt.Sprintf("Notification of %s not delivered (retrying with backoff): %s", describe(entry), err)})
+				fmt.Sprintf("Notification of %s not delivered (retrying with backoff): %s", describe(o.Entry), o.Err)})
 		}
-		return &next, notices
 	}
-	return nil, notices
+	return notices
 }
 
 // isCurrent reports whether the account read from the cache is the one on
@@ -175,23 +136,14 @@ func (r *NotificationReconciler) isCurrent(ctx context.Context, account *v1alpha
 	return live.ResourceVersion == account.ResourceVersion, nil
 }
 
-func hasPending(account *v1alpha1.CustomerAccount) bool {
-	for _, t := range account.Status.History {
-		if t.Notification != nil && t.Notification.State == v1alpha1.NotificationPending {
-			return true
-		}
-	}
-	return false
-}
-
 // SetupWithManager watches accounts whose history has a Pending entry.
 func (r *NotificationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		return errors.New("notification controller: no clock")
 	}
 	pending := predicate.Funcs{
-		CreateFunc:  func(e event.CreateEvent) bool { return hasPending(e.Object.(*v1alpha1.CustomerAccount)) },
-		UpdateFunc:  func(e event.UpdateEvent) bool { return hasPending(e.ObjectNew.(*v1alpha1.CustomerAccount)) },
+		CreateFunc:  func(e event.CreateEvent) bool { return notify.HasPending(e.Object.(*v1alpha1.CustomerAccount)) },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return notify.HasPending(e.ObjectNew.(*v1alpha1.CustomerAccount)) },
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}

@@ -11,18 +11,6 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 )
 
-func TestRetryDelayDoublesAndCaps(t *testing.T) {
-	g := NewWithT(t)
-	var got []time.Duration
-	for a := int32(1); a <= 12; a++ {
-		got = append(got, retryDelay(a))
-	}
-	g.Expect(got[:5]).To(Equal([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}))
-	g.Expect(got[9]).To(Equal(512 * time.Second))
-	g.Expect(got[10]).To(Equal(10 * time.Minute))
-	g.Expect(retryDelay(1000)).To(Equal(10 * time.Minute))
-}
-
 // Trimming the bounded history reports a Pending entry as dropped, and
 // only a Pending one.
 func TestTrimmedPendingEntryIsDropped(t *testing.T) {

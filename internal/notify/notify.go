@@ -1,9 +1,7 @@
-// Package notify delivers account transitions to a policy's webhook as
-// CloudEvents 1.0 (structured JSON mode) over HTTPS, signed with HMAC-SHA256.
-//
-// Delivery state is not kept here: the reconciler keeps it in the account's
-// status.history (the durable outbox) and calls Deliver for each pending
-// entry until it succeeds.
+// Package notify delivers account transitions: the outbox (outbox.go)
+// delivers the Pending entries of an account's status.history to a Sink,
+// and the one sink so far posts them to a policy's webhook as CloudEvents
+// 1.0 (structured JSON mode) over HTTPS, signed with HMAC-SHA256.
 package notify
 
 import (
@@ -97,7 +95,7 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-// Notifier posts transition events to webhooks.
+// Notifier posts transition events to webhooks: the webhook Sink.
 type Notifier struct {
 	// HTTP sends the requests; nil uses a client with a Timeout.
 	HTTP *http.Client
@@ -105,6 +103,14 @@ type Notifier struct {
 	Secrets client.Reader
 	// Namespace is the operator's namespace, where signing Secrets live.
 	Namespace string
+}
+
+// Endpoint is the policy's webhook URL ("" without one).
+func (n *Notifier) Endpoint(policy *v1alpha1.AccountPolicy) string {
+	if h := policy.Spec.Notifications.Webhook; h != nil {
+		return h.URL
+	}
+	return ""
 }
 
 // EventID is the deterministic CloudEvent id of a history entry: every

@@ -1,0 +1,160 @@
+package notify
+
+import (
+	"context"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/text"
+)
+
+// The outbox is status.history: a new entry is marked Pending (MarkPending)
+// when its policy has somewhere to send it, the account reconciler's status
+// write makes it durable, and Outbox.Deliver delivers the persisted Pending
+// entries, oldest first, until the sink acknowledges them. Nothing is held
+// in memory, so restarts lose nothing, and enforcement never waits on a
+// delivery.
+
+// Sink is somewhere transitions are delivered. The CloudEvents webhook
+// (Notifier) is one; another is one file implementing this.
+type Sink interface {
+	// Endpoint is where the policy has this sink send (deliveries to one
+	// endpoint are bounded together), or "" when the policy uses none.
+	Endpoint(policy *v1alpha1.AccountPolicy) string
+	// Deliver sends one history entry; an error means try again later.
+	Deliver(ctx context.Context, account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) error
+}
+
+// Retry backoff: RetryBase after the first failure, doubling, capped.
+const (
+	RetryBase = time.Second
+	RetryCap  = 10 * time.Minute
+)
+
+// RetryDelay is the backoff after the given number of failed attempts.
+func RetryDelay(attempts int32) time.Duration {
+	d := RetryBase
+	for i := int32(1); i < attempts && d < RetryCap; i++ {
+		d *= 2
+	}
+	return min(d, RetryCap)
+}
+
+// MarkPending marks a newly recorded history entry for delivery when the
+// policy has a sink to deliver to. The event id is fixed now, so every
+// retry of the transition, by any manager, carries the same id.
+func MarkPending(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry *v1alpha1.Transition) {
+	if policy.Spec.Notifications.Webhook == nil {
+		return
+	}
+	entry.Notification = &v1alpha1.NotificationStatus{
+		State: v1alpha1.NotificationPending,
+		ID:    EventID(account.UID, *entry),
+	}
+}
+
+// HasPending says whether any entry of the history waits for delivery.
+func HasPending(account *v1alpha1.CustomerAccount) bool {
+	for _, t := range account.Status.History {
+		if isPending(t.Notification) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dropped are the entries among trimmed (entries that left the bounded
+// history) that were never delivered.
+func Dropped(trimmed []v1alpha1.Transition) []v1alpha1.Transition {
+	var out []v1alpha1.Transition
+	for _, t := range trimmed {
+		if isPending(t.Notification) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func isPending(n *v1alpha1.NotificationStatus) bool {
+	return n != nil && n.State == v1alpha1.NotificationPending
+}
+
+// Outcome is one delivery attempt, for the caller to count and announce.
+type Outcome struct {
+	// Entry is the history entry, its notification status updated.
+	Entry *v1alpha1.Transition
+	// Err is the failure (nil: delivered).
+	Err error
+	// FailedBefore is how many attempts had failed before this one.
+	FailedBefore int32
+}
+
+// Outbox delivers an account's Pending entries to a sink.
+type Outbox struct {
+	Sink  Sink
+	Clock clock.PassiveClock
+	// Current reports whether the account as read is the one on the API
+	// server; nil trusts it. The account read from a cache may predate the
+	// last status write recording a delivery: acting on it would send
+	// again, so delivery happens only from a current view.
+	Current func(ctx context.Context, account *v1alpha1.CustomerAccount) (bool, error)
+}
+
+// Deliver delivers the due Pending entries of account's history, oldest
+// first, updating their notification status in place. Delivery is in
+// order: an entry waits behind an older undelivered one, and the first
+// failure ends the round (the endpoint is probably down; the rest would
+// only wait for their timeouts). It returns when to try again (nil:
+// nothing pending) and what it attempted.
+func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) (*time.Time, []Outcome) {
+	var outcomes []Outcome
+	checked := false
+	history := account.Status.History
+	for i := len(history) - 1; i >= 0; i-- {
+		entry := &history[i]
+		n := entry.Notification
+		if !isPending(n) {
+			continue
+		}
+		if n.NextAttempt != nil && n.NextAttempt.After(now) {
+			next := n.NextAttempt.Time
+			return &next, outcomes
+		}
+		if !checked && o.Current != nil {
+			current, err := o.Current(ctx, account)
+			if err != nil || !current {
+				soon := now
+				return &soon, outcomes
+			}
+		}
+		checked = true
+		err := o.Sink.Deliver(ctx, account, policy, *entry)
+		outcomes = append(outcomes, Outcome{Entry: entry, Err: err, FailedBefore: n.Attempts})
+		n.Attempts++
+		at := metav1.NewTime(now)
+		n.LastAttempt = &at
+		if err == nil {
+			n.State = v1alpha1.NotificationDelivered
+			n.NextAttempt = nil
+			n.Message = ""
+			continue
+		}
+		// From the real clock, rounded up to the whole second status keeps:
+		// the retry never comes earlier than the backoff.
+		next := ceilSecond(o.Clock.Now().Add(RetryDelay(n.Attempts)))
+		n.NextAttempt = &metav1.Time{Time: next}
+		n.Message = text.Truncate(err.Error(), 1024)
+		return &next, outcomes
+	}
+	return nil, outcomes
+}
+
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}

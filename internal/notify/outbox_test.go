@@ -1,0 +1,129 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+)
+
+func TestRetryDelayDoublesAndCaps(t *testing.T) {
+	g := NewWithT(t)
+	var got []time.Duration
+	for a := int32(1); a <= 12; a++ {
+		got = append(got, RetryDelay(a))
+	}
+	g.Expect(got[:5]).To(Equal([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}))
+	g.Expect(got[9]).To(Equal(512 * time.Second))
+	g.Expect(got[10]).To(Equal(10 * time.Minute))
+	g.Expect(RetryDelay(1000)).To(Equal(10 * time.Minute))
+}
+
+// recordingSink is a Sink in one type: it records what it is given and
+// fails the attempts it is told to.
+type recordingSink struct {
+	got  []v1alpha1.AccountPhase
+	fail func(n int) error
+}
+
+func (s *recordingSink) Endpoint(*v1alpha1.AccountPolicy) string { return "memory" }
+
+func (s *recordingSink) Deliver(_ context.Context, _ *v1alpha1.CustomerAccount, _ *v1alpha1.AccountPolicy, e v1alpha1.Transition) error {
+	s.got = append(s.got, e.To)
+	if s.fail != nil {
+		return s.fail(len(s.got))
+	}
+	return nil
+}
+
+// pendingAccount has three transitions (newest first), all Pending.
+func pendingAccount(at time.Time) *v1alpha1.CustomerAccount {
+	a := &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "u1"}}
+	for i, to := range []v1alpha1.AccountPhase{v1alpha1.PhaseTerminated, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseWarned} {
+		e := v1alpha1.Transition{To: to, At: metav1.NewTime(at.Add(-time.Duration(i) * time.Minute))}
+		e.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationPending, ID: EventID(a.UID, e)}
+		a.Status.History = append(a.Status.History, e)
+	}
+	return a
+}
+
+// Oldest first; all delivered; nothing left to retry.
+func TestOutboxDeliversOldestFirst(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	sink := &recordingSink{}
+	a := pendingAccount(now)
+	retry, outcomes := (&Outbox{Sink: sink, Clock: clocktesting.NewFakeClock(now)}).Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now)
+	g.Expect(retry).To(BeNil())
+	g.Expect(sink.got).To(Equal([]v1alpha1.AccountPhase{v1alpha1.PhaseWarned, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseTerminated}))
+	g.Expect(outcomes).To(HaveLen(3))
+	g.Expect(HasPending(a)).To(BeFalse())
+	for _, h := range a.Status.History {
+		g.Expect(h.Notification.State).To(Equal(v1alpha1.NotificationDelivered))
+		g.Expect(h.Notification.Attempts).To(Equal(int32(1)))
+	}
+}
+
+// The first failure ends the round: the younger entries wait behind it,
+// and its retry is at least the backoff away.
+func TestOutboxStopsAtTheFirstFailure(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	sink := &recordingSink{fail: func(n int) error {
+		if n == 2 {
+			return errors.New("HTTP 503")
+		}
+		return nil
+	}}
+	a := pendingAccount(now)
+	ob := &Outbox{Sink: sink, Clock: clocktesting.NewFakeClock(now.Add(300 * time.Millisecond))}
+	retry, outcomes := ob.Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now)
+	g.Expect(sink.got).To(HaveLen(2))
+	g.Expect(outcomes[1].Err).To(MatchError("HTTP 503"))
+	g.Expect(*retry).To(Equal(now.Add(2*time.Second)), "1 s of backoff from 12:00:00.3, rounded up")
+	failed := a.Status.History[1].Notification
+	g.Expect(failed.State).To(Equal(v1alpha1.NotificationPending))
+	g.Expect(failed.Message).To(Equal("HTTP 503"))
+	g.Expect(a.Status.History[0].Notification.Attempts).To(BeZero(), "the newest waits behind the failed one")
+
+	// Before the retry is due, nothing is attempted.
+	retry, outcomes = ob.Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now.Add(time.Second))
+	g.Expect(outcomes).To(BeEmpty())
+	g.Expect(*retry).To(Equal(now.Add(2 * time.Second)))
+}
+
+// A view that is not current delivers nothing: it may predate the write
+// that recorded a delivery.
+func TestOutboxDeliversOnlyFromACurrentView(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	sink := &recordingSink{}
+	ob := &Outbox{Sink: sink, Clock: clocktesting.NewFakeClock(now),
+		Current: func(context.Context, *v1alpha1.CustomerAccount) (bool, error) { return false, nil }}
+	retry, outcomes := ob.Deliver(context.Background(), pendingAccount(now), &v1alpha1.AccountPolicy{}, now)
+	g.Expect(sink.got).To(BeEmpty())
+	g.Expect(outcomes).To(BeEmpty())
+	g.Expect(retry).NotTo(BeNil())
+}
+
+func TestDroppedAndMarkPending(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	a := pendingAccount(now)
+	a.Status.History[1].Notification.State = v1alpha1.NotificationDelivered
+	g.Expect(Dropped(a.Status.History)).To(HaveLen(2))
+
+	entry := v1alpha1.Transition{To: v1alpha1.PhaseWarned, At: metav1.NewTime(now)}
+	MarkPending(a, &v1alpha1.AccountPolicy{}, &entry)
+	g.Expect(entry.Notification).To(BeNil(), "no sink in the policy: nothing to deliver")
+	hooked := &v1alpha1.AccountPolicy{Spec: v1alpha1.AccountPolicySpec{Notifications: v1alpha1.Notifications{Webhook: &v1alpha1.Webhook{URL: "https://hooks.example"}}}}
+	MarkPending(a, hooked, &entry)
+	g.Expect(entry.Notification.State).To(Equal(v1alpha1.NotificationPending))
+	g.Expect(entry.Notification.ID).To(Equal(EventID(a.UID, entry)))
+}
