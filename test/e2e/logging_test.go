@@ -22,6 +22,7 @@ import (
 // transition it recorded and one per enforcement change, and nothing at
 // all for a settled account.
 func TestOperatorLogsWhatItRecords(t *testing.T) {
+	t.Parallel() // drives Reconcile itself on its own control plane: no timing
 	g := NewWithT(t)
 	ctx := context.Background()
 	_, _, admin := controlPlane(t, g)

@@ -30,6 +30,7 @@ import (
 // changed the world writes its outcome, learns from the conflict that its
 // view was stale, and decides again on fresh data.
 func TestActingOnAStaleAccountIsRecorded(t *testing.T) {
+	t.Parallel() // drives Reconcile itself on its own control plane: no timing
 	g := NewWithT(t)
 	ctx := context.Background()
 	_, _, admin := controlPlane(t, g)
