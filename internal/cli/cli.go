@@ -162,6 +162,16 @@ func (a *app) client() (client.Client, error) {
 	return c, nil
 }
 
+// clientAs is the cluster client and who is acting (given, else whoami).
+func (a *app) clientAs(ctx context.Context, given string) (client.Client, string, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, "", err
+	}
+	who, err := a.whoami(ctx, c, given)
+	return c, who, err
+}
+
 // whoami is the default for --reported-by and --by: the user the cluster
 // authenticates us as, else $USER.
 func (a *app) whoami(ctx context.Context, c client.Client, given string) (string, error) {

@@ -54,11 +54,7 @@ var compactCmd = command{
 			if _, err := os.Stat(*archive); err == nil {
 				return usagef("--archive %s exists; choose a new file", *archive)
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			who, err := a.whoami(ctx, c, *by)
+			c, who, err := a.clientAs(ctx, *by)
 			if err != nil {
 				return err
 			}

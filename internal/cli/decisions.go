@@ -133,11 +133,7 @@ var reinstateCmd = command{
 // the write lands; on a conflict it reads and checks again.
 func (a *app) decide(ctx context.Context, by, name, field string,
 	value func(*v1alpha1.CustomerAccount, string) (any, string, error)) error {
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	who, err := a.whoami(ctx, c, by)
+	c, who, err := a.clientAs(ctx, by)
 	if err != nil {
 		return err
 	}

@@ -130,11 +130,7 @@ var waiveCmd = command{
 			if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			who, err := a.whoami(ctx, c, *by)
+			c, who, err := a.clientAs(ctx, *by)
 			if err != nil {
 				return err
 			}
