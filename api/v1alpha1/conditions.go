@@ -115,6 +115,9 @@ const (
 	// ReasonNotificationDropped: a pending notification left the bounded
 	// history undelivered.
 	ReasonNotificationDropped = "NotificationDropped"
+	// ReasonNotificationAbandoned: the endpoint answered 410 Gone, so
+	// delivery of the notification stopped.
+	ReasonNotificationAbandoned = "NotificationAbandoned"
 	// ReasonDecisionIgnored: a human decision recorded on the account has
 	// no effect (see the engine's Decision.Ignored).
 	ReasonDecisionIgnored = "DecisionIgnored"

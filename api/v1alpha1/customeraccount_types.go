@@ -349,19 +349,22 @@ type Transition struct {
 }
 
 // NotificationState says whether a transition's notification was delivered.
-// +kubebuilder:validation:Enum=Pending;Delivered
+// +kubebuilder:validation:Enum=Pending;Delivered;Abandoned
 type NotificationState string
 
 // The notification states.
 const (
 	NotificationPending   NotificationState = "Pending"
 	NotificationDelivered NotificationState = "Delivered"
+	// NotificationAbandoned: the endpoint said it is gone for good (HTTP
+	// 410) and delivery stopped; message says so.
+	NotificationAbandoned NotificationState = "Abandoned"
 )
 
 // NotificationStatus is the delivery state of one transition's CloudEvent.
 type NotificationStatus struct {
 	// state is Pending until the webhook acknowledged the event with a 2xx
-	// response, then Delivered.
+	// response, then Delivered; Abandoned if it answered 410 Gone.
 	// +required
 	State NotificationState `json:"state"`
 	// attempts is how many deliveries were tried.

@@ -112,6 +112,13 @@ func outcomeNotices(ctx context.Context, outcomes []notify.Outcome) []notice {
 			}
 			continue
 		}
+		if n.State == v1alpha1.NotificationAbandoned {
+			metrics.Notifications.WithLabelValues(metrics.NotificationAbandoned).Inc()
+			logger.Info("webhook delivery abandoned", "event", n.ID, "attempts", n.Attempts, "error", o.Err.Error())
+			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationAbandoned,
+				fmt.Sprintf("Notification of %s abandoned: %s; the endpoint says it is gone for good, so it is not retried", describe(o.Entry), o.Err)})
+			continue
+		}
 		metrics.Notifications.WithLabelValues(metrics.NotificationFailed).Inc()
 		logger.Info("webhook delivery failed", "event", n.ID, "attempts", n.Attempts, "retryAt", n.NextAttempt, "error", o.Err.Error())
 		if o.FailedBefore == 0 {

@@ -112,6 +112,26 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 		v1alpha1.ReasonNotificationFailed, v1alpha1.ReasonNotificationDelivered))
 }
 
+// An endpoint that answers 410 Gone is gone for good: the entry is
+// Abandoned in status (the API accepts the state), a Warning says so, and
+// nothing is sent again.
+func TestNotificationAbandonedWhenTheEndpointIsGone(t *testing.T) {
+	testenv.Require(t)
+	g := NewWithT(t)
+	policy, path := webhookPolicy(t, g, "")
+	hooks.Answer(path, func(int) int { return http.StatusGone })
+	acct := createAccount(t, g, policy.Name, abuse("shouted", time.Now()))
+	g.Eventually(func(g Gomega) {
+		e := entryTo(get(g, acct.Name), v1alpha1.PhaseWarned)
+		g.Expect(e).NotTo(BeNil())
+		g.Expect(e.Notification).NotTo(BeNil())
+		g.Expect(e.Notification.State).To(Equal(v1alpha1.NotificationAbandoned))
+		g.Expect(e.Notification.Message).To(ContainSubstring("410 Gone"))
+		g.Expect(reasons(eventsFor(g, acct.Name))).To(ContainElement(v1alpha1.ReasonNotificationAbandoned))
+	}, waitFor, pollEach).Should(Succeed())
+	g.Consistently(func() int { return len(hooks.Requests(path)) }, 2*time.Second, pollEach).Should(Equal(1))
+}
+
 // The endpoint fails twice: the entry stays Pending with attempts 1, then 2
 // and the status in its message, and is delivered on the third attempt with
 // the same event id every time.

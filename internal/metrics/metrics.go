@@ -32,10 +32,11 @@ var (
 	}, []string{"policy", "phase"})
 
 	// Notifications counts webhook delivery attempts by result: delivered,
-	// failed (will be retried), dropped (trimmed from history undelivered).
+	// failed (will be retried), dropped (trimmed from history undelivered),
+	// abandoned (the endpoint answered 410 Gone).
 	Notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "account_lifecycle_notifications_total",
-		Help: "Webhook notification attempts by result (delivered, failed, dropped).",
+		Help: "Webhook notification attempts by result (delivered, failed, dropped, abandoned).",
 	}, []string{"result"})
 )
 
@@ -44,6 +45,8 @@ const (
 	NotificationDelivered = "delivered"
 	NotificationFailed    = "failed"
 	NotificationDropped   = "dropped"
+	// NotificationAbandoned: the endpoint answered 410 Gone.
+	NotificationAbandoned = "abandoned"
 )
 
 func init() {
@@ -57,7 +60,7 @@ func init() {
 			}
 		}
 	}
-	for _, r := range []string{NotificationDelivered, NotificationFailed, NotificationDropped} {
+	for _, r := range []string{NotificationDelivered, NotificationFailed, NotificationDropped, NotificationAbandoned} {
 		Notifications.WithLabelValues(r)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +86,16 @@ type Data struct {
 type StatusError struct {
 	Code int
 	Body string
+	// After is the wait the endpoint asked for (Retry-After), if any.
+	After time.Duration
 }
+
+// RetryAfter is the wait the endpoint asked for (0: none); the outbox
+// waits at least that long before the next attempt.
+func (e *StatusError) RetryAfter() time.Duration { return e.After }
+
+// Permanent says the endpoint is gone for good (410 Gone): the outbox stops.
+func (e *StatusError) Permanent() bool { return e.Code == http.StatusGone }
 
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("webhook answered HTTP %d %s", e.Code, http.StatusText(e.Code))
@@ -215,9 +225,29 @@ func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccoun
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(strings.ToValidUTF8(string(head), ""))}
+		return &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(strings.ToValidUTF8(string(head), "")),
+			After: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	return nil
+}
+
+// maxRetryAfter bounds the wait an endpoint may ask for.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads a Retry-After header (RFC 9110: delay-seconds or an
+// HTTP-date); anything unreadable is no request.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		d = time.Duration(min(max(secs, 0), int64(maxRetryAfter/time.Second))) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = at.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
 
 // client is the configured client, made not to follow redirects: a webhook

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,9 +33,10 @@ type request struct {
 // endpoint is an HTTPS server on loopback answering with status.
 type endpoint struct {
 	*httptest.Server
-	mu   sync.Mutex
-	got  []request
-	code int
+	mu     sync.Mutex
+	got    []request
+	code   int
+	header http.Header // added to every answer
 }
 
 func newEndpoint(t *testing.T, code int) *endpoint {
@@ -43,6 +46,9 @@ func newEndpoint(t *testing.T, code int) *endpoint {
 		e.mu.Lock()
 		e.got = append(e.got, request{header: r.Header.Clone(), body: body})
 		code := e.code
+		for k, v := range e.header {
+			w.Header()[k] = v
+		}
 		e.mu.Unlock()
 		w.WriteHeader(code)
 		_, _ = io.WriteString(w, "receiver says "+http.StatusText(code)+"\n"+strings.Repeat("x", 1<<20))
@@ -237,5 +243,62 @@ func TestDeliverErrors(t *testing.T) {
 		account, policy, entry := fixtures("https://example.invalid", "")
 		policy.Spec.Notifications.Webhook = nil
 		g.Expect((&notify.Notifier{}).Deliver(ctx, account, policy, entry)).To(HaveOccurred())
+	})
+}
+
+// A receiver that asks to wait (Retry-After, in seconds or as a date) is
+// not tried again sooner, and one that is gone for good (410) is not tried
+// again at all: the entry is Abandoned and says why.
+func TestEndpointAsksToWaitOrIsGone(t *testing.T) {
+	ctx := context.Background()
+	pending := func(url string) (*v1alpha1.CustomerAccount, *v1alpha1.AccountPolicy) {
+		account, policy, entry := fixtures(url, "")
+		notify.MarkPending(account, policy, &entry)
+		account.Status.History = []v1alpha1.Transition{entry}
+		return account, policy
+	}
+	for _, tc := range []struct {
+		name       string
+		code       int
+		retryAfter func(now time.Time) string
+		wait       time.Duration
+	}{
+		{"429 with Retry-After in seconds", http.StatusTooManyRequests, func(time.Time) string { return "3600" }, time.Hour},
+		{"503 with Retry-After as a date", http.StatusServiceUnavailable,
+			func(now time.Time) string { return now.Add(2 * time.Minute).UTC().Format(http.TimeFormat) }, 2 * time.Minute},
+		{"500 without Retry-After: the backoff", http.StatusInternalServerError, func(time.Time) string { return "" }, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			now := time.Now()
+			e := newEndpoint(t, tc.code)
+			if v := tc.retryAfter(now); v != "" {
+				e.header = http.Header{"Retry-After": {v}}
+			}
+			account, policy := pending(e.URL)
+			ob := &notify.Outbox{Sink: notifier(e), Clock: clocktesting.NewFakeClock(now)}
+			retry, outcomes := ob.Deliver(ctx, account, policy, now)
+			g.Expect(outcomes).To(HaveLen(1))
+			g.Expect(retry).NotTo(BeNil())
+			g.Expect(retry.Sub(now)).To(BeNumerically(">=", tc.wait-time.Second), "retried sooner than asked")
+			g.Expect(retry.Sub(now)).To(BeNumerically("<=", tc.wait+2*time.Second))
+			g.Expect(account.Status.History[0].Notification.State).To(Equal(v1alpha1.NotificationPending))
+		})
+	}
+	t.Run("410 Gone", func(t *testing.T) {
+		g := NewWithT(t)
+		now := time.Now()
+		e := newEndpoint(t, http.StatusGone)
+		account, policy := pending(e.URL)
+		ob := &notify.Outbox{Sink: notifier(e), Clock: clocktesting.NewFakeClock(now)}
+		retry, _ := ob.Deliver(ctx, account, policy, now)
+		g.Expect(retry).To(BeNil(), "nothing left to retry")
+		n := account.Status.History[0].Notification
+		g.Expect(n.State).To(Equal(v1alpha1.NotificationAbandoned))
+		g.Expect(n.Message).To(ContainSubstring("delivery stopped: webhook answered HTTP 410 Gone"))
+		g.Expect(notify.HasPending(account)).To(BeFalse())
+		_, outcomes := ob.Deliver(ctx, account, policy, now.Add(time.Hour))
+		g.Expect(outcomes).To(BeEmpty())
+		g.Expect(e.requests()).To(HaveLen(1), "an abandoned notification is not sent again")
 	})
 }

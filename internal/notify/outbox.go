@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,7 +85,8 @@ func isPending(n *v1alpha1.NotificationStatus) bool {
 
 // Outcome is one delivery attempt, for the caller to count and announce.
 type Outcome struct {
-	// Entry is the history entry, its notification status updated.
+	// Entry is the history entry, its notification status updated (its
+	// state says delivered, pending again, or abandoned).
 	Entry *v1alpha1.Transition
 	// Err is the failure (nil: delivered).
 	Err error
@@ -136,15 +138,30 @@ func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
 		n.Attempts++
 		at := metav1.NewTime(now)
 		n.LastAttempt = &at
-		if err == nil {
+		var permanent interface{ Permanent() bool }
+		switch {
+		case err == nil:
 			n.State = v1alpha1.NotificationDelivered
 			n.NextAttempt = nil
 			n.Message = ""
 			continue
+		case errors.As(err, &permanent) && permanent.Permanent():
+			// Gone for good: no retry, and the younger entries are tried
+			// (each is abandoned in turn if the endpoint stays gone).
+			n.State = v1alpha1.NotificationAbandoned
+			n.NextAttempt = nil
+			n.Message = text.Truncate("delivery stopped: "+err.Error(), 1024)
+			continue
 		}
 		// From the real clock, rounded up to the whole second status keeps:
-		// the retry never comes earlier than the backoff.
-		next := ceilSecond(o.Clock.Now().Add(RetryDelay(n.Attempts)))
+		// the retry never comes earlier than the backoff, nor than the wait
+		// the endpoint asked for.
+		delay := RetryDelay(n.Attempts)
+		var asked interface{ RetryAfter() time.Duration }
+		if errors.As(err, &asked) {
+			delay = max(delay, asked.RetryAfter())
+		}
+		next := ceilSecond(o.Clock.Now().Add(delay))
 		n.NextAttempt = &metav1.Time{Time: next}
 		n.Message = text.Truncate(err.Error(), 1024)
 		return &next, outcomes

@@ -127,3 +127,21 @@ func TestDroppedAndMarkPending(t *testing.T) {
 	g.Expect(entry.Notification.State).To(Equal(v1alpha1.NotificationPending))
 	g.Expect(entry.Notification.ID).To(Equal(EventID(a.UID, entry)))
 }
+
+func TestRetryAfterHeader(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"":                              0,
+		"120":                           2 * time.Minute,
+		" 5 ":                           5 * time.Second,
+		"-3":                            0,
+		"soon":                          0,
+		"99999999999":                   maxRetryAfter,
+		"Tue, 01 Dec 2026 12:10:00 GMT": 10 * time.Minute,
+		"Tue, 01 Dec 2026 11:00:00 GMT": 0, // in the past
+	} {
+		if got := retryAfter(v, now); got != want {
+			t.Errorf("retryAfter(%q) = %s, want %s", v, got, want)
+		}
+	}
+}
