@@ -237,6 +237,36 @@ func TestDeployment(t *testing.T) {
 	}
 }
 
+// values.schema.json refuses bad values at render time with a message that
+// names the value, where a bad value used to render invalid YAML or a
+// Deployment the API server refuses; the defaults and the documented
+// overrides pass.
+func TestValuesSchema(t *testing.T) {
+	for _, ok := range []map[string]any{
+		nil,
+		{"replicas": 2, "adminGroup": "ops:admins", "installAdmissionPolicy": false},
+		{"image": map[string]any{"repository": "registry.example/alo", "tag": "v0.1.0"}, "nodeSelector": map[string]any{"pool": "system"}},
+	} {
+		if _, err := render(t, "account-lifecycle-operator", "lifecycle", ok); err != nil {
+			t.Errorf("values %v refused: %v", ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		vals map[string]any
+		want string
+	}{
+		{map[string]any{"replicas": "two"}, "replicas"},
+		{map[string]any{"metrics": map[string]any{"port": 70000}}, "/metrics/port"},
+		{map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}, "/image/pullPolicy"},
+		{map[string]any{"adminGroups": "ops"}, "adminGroups"},
+	} {
+		_, err := render(t, "account-lifecycle-operator", "lifecycle", tc.vals)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("values %v: got %v, want an error naming %s", tc.vals, err, tc.want)
+		}
+	}
+}
+
 // `helm lint`, in-process.
 func TestHelmLint(t *testing.T) {
 	linter := lint.All(chartDir, nil, "lifecycle", false)
