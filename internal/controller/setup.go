@@ -108,7 +108,8 @@ func equalStrings(a, b map[string]string) bool {
 // it, and those naming none (its selector may have changed).
 func (r *CustomerAccountReconciler) accountsForPolicy(ctx context.Context, obj client.Object) []reconcile.Request {
 	var list v1alpha1.CustomerAccountList
-	if err := r.List(ctx, &list); err != nil {
+	// Only names are read: no copy of every account in the cluster.
+	if err := r.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		log.FromContext(ctx).Error(err, "listing accounts for policy", "policy", obj.GetName())
 		return nil
 	}
