@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Phases are the phases from the least to the most severe.
 var Phases = []AccountPhase{PhaseGood, PhaseWarned, PhaseFinalNotice, PhaseTerminated}
@@ -37,4 +40,14 @@ func (m Messages) For(from, to AccountPhase) string {
 		return m.Terminated
 	}
 	return ""
+}
+
+// CeilSecond rounds t up to a whole second: status times serialize to
+// whole seconds, and a stored moment (a next evaluation, a retry) must
+// never be before the real one.
+func CeilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }

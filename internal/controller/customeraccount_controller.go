@@ -137,7 +137,7 @@ func requeueAt(next *time.Time, now time.Time) ctrl.Result {
 		return ctrl.Result{}
 	}
 	// Rounded up to the second: the reconciler evaluates on whole seconds.
-	after := ceilSecond(*next).Sub(now)
+	after := v1alpha1.CeilSecond(*next).Sub(now)
 	if after <= 0 {
 		after = time.Millisecond
 	}

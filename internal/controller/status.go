@@ -41,7 +41,7 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 	if d.NextEvaluation != nil {
 		// metav1.Time serializes whole seconds; round up so the stored value is
 		// never before the real moment (requeue uses the exact one).
-		next := metav1.NewTime(ceilSecond(*d.NextEvaluation))
+		next := metav1.NewTime(v1alpha1.CeilSecond(*d.NextEvaluation))
 		status.NextEvaluation = &next
 	}
 	for _, c := range d.Conditions {
@@ -157,11 +157,4 @@ func setReady(status *v1alpha1.CustomerAccountStatus, ok bool, reason, msg strin
 		c.Status = metav1.ConditionFalse
 	}
 	meta.SetStatusCondition(&status.Conditions, c)
-}
-
-func ceilSecond(t time.Time) time.Time {
-	if r := t.Truncate(time.Second); !r.Equal(t) {
-		return r.Add(time.Second)
-	}
-	return t
 }

@@ -132,15 +132,7 @@ func TestRevokeAccessSurvivesCrashes(t *testing.T) {
 			}
 
 			// Restore crashes after recreating two bindings: the record stays.
-			_, err = newEnforcer(crashingClient(t, 2, isRoleBinding)).Enforce(ctx, reinstated(acct))
-			if !errors.Is(err, errCrash) {
-				t.Fatalf("restore crash: got %v", err)
-			}
-			requireRecorded(t, ns, revocable...)
-			if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
-				t.Fatal(err)
-			}
-			requireSameWorld(t, withPhase(before, ns, "Good"), snapshot(t, ns))
+			requireInterruptedRestoreIsExact(t, acct, ns, before, func() { requireRecorded(t, ns, revocable...) })
 		})
 	}
 }

@@ -2,6 +2,7 @@ package enforcement
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -33,6 +34,34 @@ var allActions = slices.DeleteFunc(Actions(), func(a v1alpha1.EnforcementAction)
 
 func newEnforcer(c client.Client) *Enforcer {
 	return &Enforcer{Client: c, OperatorNamespace: operatorNS}
+}
+
+// populatedTenant is an account with one namespace holding the round-trip
+// fixture, and that namespace as it was before anything was enforced.
+func populatedTenant(t testing.TB) (*v1alpha1.CustomerAccount, string, world) {
+	t.Helper()
+	acct := newAccount(t)
+	ns := tenantNamespace(t, acct.Name, nil)
+	populate(t, ns)
+	return acct, ns, snapshot(t, ns)
+}
+
+// requireInterruptedRestoreIsExact reinstates acct with a client that
+// crashes after two RoleBinding writes, checks the crash was reported,
+// lets a fresh Enforcer finish and requires the world to be as before.
+func requireInterruptedRestoreIsExact(t *testing.T, acct *v1alpha1.CustomerAccount, ns string, before world, whileCrashed func()) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := newEnforcer(crashingClient(t, 2, isRoleBinding)).Enforce(ctx, reinstated(acct)); !errors.Is(err, errCrash) {
+		t.Fatalf("restore crash: got %v", err)
+	}
+	if whileCrashed != nil {
+		whileCrashed()
+	}
+	if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
+		t.Fatal(err)
+	}
+	requireSameWorld(t, withPhase(before, ns, "Good"), snapshot(t, ns))
 }
 
 func newAccount(t testing.TB) *v1alpha1.CustomerAccount {

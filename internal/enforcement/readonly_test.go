@@ -127,10 +127,7 @@ func TestReadOnlyAccessKeepsReadingAndRestoresExactly(t *testing.T) {
 func TestReadOnlyNoticeThenTerminationThenReinstatement(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
-	acct := newAccount(t)
-	ns := tenantNamespace(t, acct.Name, nil)
-	populate(t, ns)
-	before := snapshot(t, ns)
+	acct, ns, before := populatedTenant(t)
 	for _, req := range []Request{readOnly(acct), terminated(acct)} {
 		if _, err := newEnforcer(admin).Enforce(ctx, req); err != nil {
 			t.Fatal(err)
@@ -155,10 +152,7 @@ func TestReadOnlyAccessSurvivesCrashes(t *testing.T) {
 	// The view binding and four removals: five RoleBinding writes.
 	for allow := range int64(5) {
 		t.Run(fmt.Sprintf("crash after %d binding writes", allow), func(t *testing.T) {
-			acct := newAccount(t)
-			ns := tenantNamespace(t, acct.Name, nil)
-			populate(t, ns)
-			before := snapshot(t, ns)
+			acct, ns, before := populatedTenant(t)
 			_, err := newEnforcer(crashingClient(t, allow, isRoleBinding)).Enforce(ctx, readOnly(acct))
 			if !errors.Is(err, errCrash) {
 				t.Fatalf("got %v, want the injected crash", err)
@@ -177,14 +171,7 @@ func TestReadOnlyAccessSurvivesCrashes(t *testing.T) {
 			requireStatus(t, res, ns, []v1alpha1.EnforcementAction{v1alpha1.ActionReadOnlyAccess})
 			requireRecordsOf(t, ns, readOnlyRecords, rebound...)
 
-			_, err = newEnforcer(crashingClient(t, 2, isRoleBinding)).Enforce(ctx, reinstated(acct))
-			if !errors.Is(err, errCrash) {
-				t.Fatalf("restore crash: got %v", err)
-			}
-			if _, err := newEnforcer(admin).Enforce(ctx, reinstated(acct)); err != nil {
-				t.Fatal(err)
-			}
-			requireSameWorld(t, withPhase(before, ns, "Good"), snapshot(t, ns))
+			requireInterruptedRestoreIsExact(t, acct, ns, before, func() { requireRecordsOf(t, ns, readOnlyRecords, rebound...) })
 		})
 	}
 }
@@ -243,10 +230,7 @@ func TestReadOnlyAccessWithGeneratedRBAC(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
 	op := operatorClient(t)
-	acct := newAccount(t)
-	ns := tenantNamespace(t, acct.Name, nil)
-	populate(t, ns)
-	before := snapshot(t, ns)
+	acct, ns, before := populatedTenant(t)
 	res, err := newEnforcer(op).Enforce(ctx, readOnly(acct))
 	if err != nil {
 		t.Fatal(err)

@@ -161,17 +161,10 @@ func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
 		if errors.As(err, &asked) {
 			delay = max(delay, asked.RetryAfter())
 		}
-		next := ceilSecond(o.Clock.Now().Add(delay))
+		next := v1alpha1.CeilSecond(o.Clock.Now().Add(delay))
 		n.NextAttempt = &metav1.Time{Time: next}
 		n.Message = text.Truncate(err.Error(), 1024)
 		return &next, outcomes
 	}
 	return nil, outcomes
-}
-
-func ceilSecond(t time.Time) time.Time {
-	if r := t.Truncate(time.Second); !r.Equal(t) {
-		return r.Add(time.Second)
-	}
-	return t
 }
