@@ -340,13 +340,27 @@ type Transition struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	Message string `json:"message,omitempty"`
-	// notification tracks delivery of the transition to the policy's webhook.
-	// Absent when the policy had no webhook when the transition happened. A
+	// notifications tracks delivery of the transition to each sink the policy
+	// had when it happened, one entry per sink (none without a sink). A
 	// Pending entry is the operator's durable outbox: it is retried, across
-	// restarts, until delivered or trimmed from history.
+	// restarts, until delivered or trimmed from history. Sinks are delivered
+	// independently: one that is down holds back no other.
 	// +optional
-	Notification *NotificationStatus `json:"notification,omitempty"`
+	// +listType=map
+	// +listMapKey=sink
+	// +kubebuilder:validation:MaxItems=4
+	Notifications []NotificationStatus `json:"notifications,omitempty"`
 }
+
+// NotificationSink names somewhere transitions are delivered.
+// +kubebuilder:validation:Enum=Webhook
+type NotificationSink string
+
+// The notification sinks (internal/notify.Sinks implements each).
+const (
+	// SinkWebhook posts CloudEvents to spec.notifications.webhook.
+	SinkWebhook NotificationSink = "Webhook"
+)
 
 // NotificationState says whether a transition's notification was delivered.
 // +kubebuilder:validation:Enum=Pending;Delivered;Abandoned
@@ -361,10 +375,15 @@ const (
 	NotificationAbandoned NotificationState = "Abandoned"
 )
 
-// NotificationStatus is the delivery state of one transition's CloudEvent.
+// NotificationStatus is the delivery state of one transition's CloudEvent
+// to one sink.
 type NotificationStatus struct {
-	// state is Pending until the webhook acknowledged the event with a 2xx
-	// response, then Delivered; Abandoned if it answered 410 Gone.
+	// sink is where this entry is delivered.
+	// +required
+	Sink NotificationSink `json:"sink"`
+	// state is Pending until the sink acknowledged the event (the webhook:
+	// with a 2xx response), then Delivered; Abandoned if it said it is gone
+	// for good (the webhook: 410 Gone).
 	// +required
 	State NotificationState `json:"state"`
 	// attempts is how many deliveries were tried.

@@ -51,3 +51,14 @@ func CeilSecond(t time.Time) time.Time {
 	}
 	return t
 }
+
+// NotificationTo is the entry's delivery state for sink, nil when the
+// transition is not delivered there.
+func (t *Transition) NotificationTo(sink NotificationSink) *NotificationStatus {
+	for i := range t.Notifications {
+		if t.Notifications[i].Sink == sink {
+			return &t.Notifications[i]
+		}
+	}
+	return nil
+}

@@ -674,10 +674,12 @@ func (in *Thresholds) DeepCopy() *Thresholds {
 func (in *Transition) DeepCopyInto(out *Transition) {
 	*out = *in
 	in.At.DeepCopyInto(&out.At)
-	if in.Notification != nil {
-		in, out := &in.Notification, &out.Notification
-		*out = new(NotificationStatus)
-		(*in).DeepCopyInto(*out)
+	if in.Notifications != nil {
+		in, out := &in.Notifications, &out.Notifications
+		*out = make([]NotificationStatus, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 }
 

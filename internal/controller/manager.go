@@ -49,17 +49,17 @@ type Options struct {
 	Clock             clock.PassiveClock
 	OperatorNamespace string
 	Enforcer          *enforcement.Enforcer
-	// Notifier delivers transitions to policies' webhooks; nil leaves
-	// pending notifications pending.
-	Notifier *notify.Notifier
+	// Sinks deliver transitions (notify.Sinks); none leaves pending
+	// notifications pending.
+	Sinks []notify.Sink
 	// AccountWorkers is how many accounts are reconciled at once; 0 uses
 	// DefaultAccountWorkers.
 	AccountWorkers int
 }
 
 // DefaultOptions are the production wiring: the real clock, an enforcer and
-// a webhook notifier using the manager's client (which does not cache
-// Secrets, see UncachedObjects), state kept in operatorNamespace.
+// every sink, using the manager's client (which does not cache Secrets, see
+// UncachedObjects), state kept in operatorNamespace.
 func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 	return Options{
 		Clock:             clock.RealClock{},
@@ -69,11 +69,11 @@ func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 			// The metadata informers of the drift watches.
 			Metadata: mgr.GetCache(),
 		},
-		Notifier: &notify.Notifier{
+		Sinks: notify.Sinks(notify.Deps{
 			HTTP:      &http.Client{Timeout: notify.Timeout},
 			Secrets:   mgr.GetClient(),
 			Namespace: operatorNamespace,
-		},
+		}),
 	}
 }
 
@@ -105,7 +105,7 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 		Client:    c,
 		Clock:     opts.Clock,
 		Recorder:  recorder,
-		Notifier:  opts.Notifier,
+		Sinks:     opts.Sinks,
 		APIReader: mgr.GetAPIReader(),
 	}).SetupWithManager(mgr); err != nil {
 		return err
@@ -122,8 +122,9 @@ func UncachedObjects() []client.Object {
 	return enforcement.UncachedKinds()
 }
 
-// pendingNotifications counts the Pending history entries of every cached
-// account and finds the oldest one's transition time.
+// pendingNotifications counts the Pending deliveries (one per history entry
+// and sink) of every cached account and finds the oldest one's transition
+// time.
 func pendingNotifications(ctx context.Context, c client.Reader) (int, time.Time, error) {
 	var list v1alpha1.CustomerAccountList
 	if err := c.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
@@ -132,10 +133,11 @@ func pendingNotifications(ctx context.Context, c client.Reader) (int, time.Time,
 	n, oldest := 0, time.Time{}
 	for i := range list.Items {
 		for _, h := range list.Items[i].Status.History {
-			if h.Notification == nil || h.Notification.State != v1alpha1.NotificationPending {
+			pending := len(notify.Undelivered(h))
+			if pending == 0 {
 				continue
 			}
-			n++
+			n += pending
 			if oldest.IsZero() || h.At.Time.Before(oldest) {
 				oldest = h.At.Time
 			}

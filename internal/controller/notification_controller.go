@@ -40,12 +40,14 @@ const (
 )
 
 // NotificationReconciler delivers the Pending entries of accounts' history
-// to their policy's webhook and records the outcome in the history entry.
+// to each sink of their policy and records the outcome in the history entry.
 type NotificationReconciler struct {
 	client.Client
 	Clock    clock.PassiveClock
 	Recorder EventRecorder
-	Notifier *notify.Notifier
+	// Sinks are where transitions go (notify.Sinks); none leaves pending
+	// entries pending.
+	Sinks []notify.Sink
 	// APIReader reads uncached, to deliver only from a current view of the
 	// account; nil trusts the cache.
 	APIReader client.Reader
@@ -53,14 +55,16 @@ type NotificationReconciler struct {
 	slots endpointSlots
 }
 
-// Reconcile delivers the account's due Pending entries, oldest first, and
-// writes their notification status in one status update.
+// Reconcile delivers the account's due Pending entries to each sink, oldest
+// first per sink, and writes their notification status in one status
+// update. Sinks are independent: one whose endpoint is busy or failing
+// holds back no other.
 func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	account := &v1alpha1.CustomerAccount{}
 	if err := r.Get(ctx, req.NamespacedName, account); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !notify.HasPending(account) || r.Notifier == nil {
+	if !notify.HasPending(account) || len(r.Sinks) == 0 {
 		return ctrl.Result{}, nil
 	}
 	res, err := resolve.Policy(ctx, r.Client, account)
@@ -69,20 +73,30 @@ func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// change reaches the account reconciler, whose write wakes us.
 		return ctrl.Result{}, err
 	}
-	endpoint := r.Notifier.Endpoint(res.Policy)
-	if endpoint == "" {
-		return ctrl.Result{}, nil
-	}
-	release, ok := r.slots.acquire(endpoint)
-	if !ok {
-		return ctrl.Result{RequeueAfter: endpointBusyRetry}, nil
-	}
-	defer release()
 
 	base := account.DeepCopy()
-	outbox := notify.Outbox{Sink: r.Notifier, Clock: r.Clock, Current: r.isCurrent}
-	retryAt, outcomes := outbox.Deliver(ctx, account, res.Policy, r.Clock.Now().Truncate(time.Second))
-	notices := outcomeNotices(ctx, outcomes)
+	now := r.Clock.Now().Truncate(time.Second)
+	current := r.currentOnce()
+	var retryAt *time.Time
+	var notices []notice
+	for _, sink := range r.Sinks {
+		endpoint := sink.Endpoint(res.Policy)
+		if endpoint == "" {
+			continue
+		}
+		release, ok := r.slots.acquire(string(sink.Name()) + " " + endpoint)
+		if !ok {
+			retryAt = earliest(retryAt, r.Clock.Now().Add(endpointBusyRetry))
+			continue
+		}
+		outbox := notify.Outbox{Sink: sink, Clock: r.Clock, Current: current}
+		at, outcomes := outbox.Deliver(ctx, account, res.Policy, now)
+		release()
+		notices = append(notices, outcomeNotices(ctx, sink.Name(), outcomes)...)
+		if at != nil {
+			retryAt = earliest(retryAt, *at)
+		}
+	}
 	if !equality.Semantic.DeepEqual(base.Status, account.Status) {
 		// resourceVersion guards against a decision written meanwhile.
 		if err := r.Status().Update(ctx, account); err != nil {
@@ -96,34 +110,56 @@ func (r *NotificationReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	return requeueAt(retryAt, r.Clock.Now()), nil
 }
 
-// outcomeNotices counts and logs each attempt, and announces the first
-// failure of an entry and its delivery after failures.
-func outcomeNotices(ctx context.Context, outcomes []notify.Outcome) []notice {
-	logger := log.FromContext(ctx)
+// earliest is the sooner of a (nil: none) and b.
+func earliest(a *time.Time, b time.Time) *time.Time {
+	if a != nil && a.Before(b) {
+		return a
+	}
+	return &b
+}
+
+// currentOnce is isCurrent asked at most once per reconcile, however many
+// sinks deliver: the account read does not change between them.
+func (r *NotificationReconciler) currentOnce() func(context.Context, *v1alpha1.CustomerAccount) (bool, error) {
+	var asked, current bool
+	var err error
+	return func(ctx context.Context, account *v1alpha1.CustomerAccount) (bool, error) {
+		if !asked {
+			asked = true
+			current, err = r.isCurrent(ctx, account)
+		}
+		return current, err
+	}
+}
+
+// outcomeNotices counts and logs each attempt to a sink, and announces the
+// first failure of an entry and its delivery after failures.
+func outcomeNotices(ctx context.Context, sink v1alpha1.NotificationSink, outcomes []notify.Outcome) []notice {
+	logger := log.FromContext(ctx).WithValues("sink", sink)
 	var notices []notice
 	for _, o := range outcomes {
-		n := o.Entry.Notification
+		n := o.Status
 		if o.Err == nil {
 			metrics.Notifications.WithLabelValues(metrics.NotificationDelivered).Inc()
-			logger.Info("webhook delivery succeeded", "event", n.ID, "attempts", n.Attempts)
+			logger.Info("notification delivered", "event", n.ID, "attempts", n.Attempts)
 			if o.FailedBefore > 0 {
 				notices = append(notices, notice{corev1.EventTypeNormal, v1alpha1.ReasonNotificationDelivered,
-					fmt.Sprintf("Notification of %s delivered to the webhook after %d failed attempt(s).", describe(o.Entry), o.FailedBefore)})
+					fmt.Sprintf("Notification of %s delivered to the %s sink after %d failed attempt(s).", describe(o.Entry), sink, o.FailedBefore)})
 			}
 			continue
 		}
 		if n.State == v1alpha1.NotificationAbandoned {
 			metrics.Notifications.WithLabelValues(metrics.NotificationAbandoned).Inc()
-			logger.Info("webhook delivery abandoned", "event", n.ID, "attempts", n.Attempts, "error", o.Err.Error())
+			logger.Info("notification abandoned", "event", n.ID, "attempts", n.Attempts, "error", o.Err.Error())
 			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationAbandoned,
-				fmt.Sprintf("Notification of %s abandoned: %s; the endpoint says it is gone for good, so it is not retried", describe(o.Entry), o.Err)})
+				fmt.Sprintf("Notification of %s to the %s sink abandoned: %s; the endpoint says it is gone for good, so it is not retried", describe(o.Entry), sink, o.Err)})
 			continue
 		}
 		metrics.Notifications.WithLabelValues(metrics.NotificationFailed).Inc()
-		logger.Info("webhook delivery failed", "event", n.ID, "attempts", n.Attempts, "retryAt", n.NextAttempt, "error", o.Err.Error())
+		logger.Info("notification failed", "event", n.ID, "attempts", n.Attempts, "retryAt", n.NextAttempt, "error", o.Err.Error())
 		if o.FailedBefore == 0 {
 			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationFailed,
-				fmt.Sprintf("Notification of %s not delivered (retrying with backoff): %s", describe(o.Entry), o.Err)})
+				fmt.Sprintf("Notification of %s not delivered to the %s sink (retrying with backoff): %s", describe(o.Entry), sink, o.Err)})
 		}
 	}
 	return notices
@@ -161,13 +197,14 @@ func (r *NotificationReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// endpointSlots bounds the deliveries in flight to one webhook URL.
+// endpointSlots bounds the deliveries in flight to one sink's endpoint.
 type endpointSlots struct {
 	mu       sync.Mutex
 	inFlight map[string]int
 }
 
-// acquire takes a slot for url if one is free; release gives it back.
+// acquire takes a slot for an endpoint if one is free; release gives it
+// back.
 func (s *endpointSlots) acquire(url string) (release func(), ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -22,14 +22,16 @@ type notice struct {
 	eventType, reason, note string
 }
 
-// droppedNotices reports Pending entries trimmed from history undelivered.
+// droppedNotices reports deliveries still Pending in entries trimmed from
+// history, one per entry and sink.
 func droppedNotices(trimmed []v1alpha1.Transition) []notice {
 	var out []notice
-	for _, t := range notify.Dropped(trimmed) {
-		n := t.Notification
-		out = append(out, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationDropped,
-			fmt.Sprintf("Notification of %s (event %s) was never delivered and left the bounded history after %d attempt(s); last error: %s",
-				describe(&t), n.ID, n.Attempts, n.Message)})
+	for _, t := range trimmed {
+		for _, n := range notify.Undelivered(t) {
+			out = append(out, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationDropped,
+				fmt.Sprintf("Notification of %s (event %s) was never delivered to the %s sink and left the bounded history after %d attempt(s); last error: %s",
+					describe(&t), n.ID, n.Sink, n.Attempts, n.Message)})
+		}
 	}
 	return out
 }

@@ -21,9 +21,9 @@ func TestTrimmedPendingEntryIsDropped(t *testing.T) {
 		e := v1alpha1.Transition{From: v1alpha1.PhaseGood, To: v1alpha1.PhaseWarned, Reason: "Escalated",
 			At: metav1.NewTime(now.Add(-time.Duration(i+1) * time.Hour))}
 		if i == maxHistory-1 {
-			e.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationPending, ID: "oldest", Attempts: 7, Message: "HTTP 503"}
+			e.Notifications = []v1alpha1.NotificationStatus{{Sink: v1alpha1.SinkWebhook, State: v1alpha1.NotificationPending, ID: "oldest", Attempts: 7, Message: "HTTP 503"}}
 		} else {
-			e.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationDelivered, ID: "x"}
+			e.Notifications = []v1alpha1.NotificationStatus{{Sink: v1alpha1.SinkWebhook, State: v1alpha1.NotificationDelivered, ID: "x"}}
 		}
 		status.History = append(status.History, e)
 	}
@@ -40,6 +40,7 @@ func TestTrimmedPendingEntryIsDropped(t *testing.T) {
 	g.Expect(notices).To(HaveLen(1))
 	g.Expect(notices[0].reason).To(Equal(v1alpha1.ReasonNotificationDropped))
 	g.Expect(notices[0].note).To(ContainSubstring("event oldest"))
+	g.Expect(notices[0].note).To(ContainSubstring("to the Webhook sink"))
 	g.Expect(notices[0].note).To(ContainSubstring("after 7 attempt(s); last error: HTTP 503"))
 
 	// Delivered entries leave quietly.

@@ -67,14 +67,14 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 		a = get(g, acct.Name)
 		entry = entryTo(a, v1alpha1.PhaseWarned)
 		g.Expect(entry).NotTo(BeNil())
-		g.Expect(entry.Notification).NotTo(BeNil())
-		g.Expect(entry.Notification.State).To(Equal(v1alpha1.NotificationDelivered))
+		g.Expect(entry.NotificationTo(v1alpha1.SinkWebhook)).NotTo(BeNil())
+		g.Expect(entry.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationDelivered))
 	}, waitFor, pollEach).Should(Succeed())
 	got := hooks.Requests(path)
 	g.Expect(got).To(HaveLen(1))
 	t.Logf("happy path: incident recorded → CloudEvent received in %v", got[0].Received.Sub(start).Round(time.Millisecond))
 
-	n := entry.Notification
+	n := entry.NotificationTo(v1alpha1.SinkWebhook)
 	g.Expect(n.Attempts).To(Equal(int32(1)))
 	g.Expect(n.LastAttempt).NotTo(BeNil())
 	g.Expect(n.NextAttempt).To(BeNil())
@@ -124,9 +124,9 @@ func TestNotificationAbandonedWhenTheEndpointIsGone(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		e := entryTo(get(g, acct.Name), v1alpha1.PhaseWarned)
 		g.Expect(e).NotTo(BeNil())
-		g.Expect(e.Notification).NotTo(BeNil())
-		g.Expect(e.Notification.State).To(Equal(v1alpha1.NotificationAbandoned))
-		g.Expect(e.Notification.Message).To(ContainSubstring("410 Gone"))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook)).NotTo(BeNil())
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationAbandoned))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).Message).To(ContainSubstring("410 Gone"))
 		g.Expect(reasons(eventsFor(g, acct.Name))).To(ContainElement(v1alpha1.ReasonNotificationAbandoned))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Consistently(func() int { return len(hooks.Requests(path)) }, 2*time.Second, pollEach).Should(Equal(1))
@@ -152,8 +152,8 @@ func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		e := entryTo(get(g, acct.Name), v1alpha1.PhaseWarned)
 		g.Expect(e).NotTo(BeNil())
-		g.Expect(e.Notification).NotTo(BeNil())
-		last = e.Notification
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook)).NotTo(BeNil())
+		last = e.NotificationTo(v1alpha1.SinkWebhook)
 		if last.State == v1alpha1.NotificationPending && last.Attempts > 0 {
 			if !seen[last.Attempts] {
 				// While it waits, the gauges count it (scraped from the cache).
@@ -207,9 +207,9 @@ func TestNotificationMissingSecretIsRetried(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		e := entryTo(get(g, acct.Name), v1alpha1.PhaseWarned)
 		g.Expect(e).NotTo(BeNil())
-		g.Expect(e.Notification).NotTo(BeNil())
-		g.Expect(e.Notification.State).To(Equal(v1alpha1.NotificationPending))
-		g.Expect(e.Notification.Message).To(ContainSubstring("signing Secret " + operatorNamespace + "/" + path + "-key not found"))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook)).NotTo(BeNil())
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationPending))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).Message).To(ContainSubstring("signing Secret " + operatorNamespace + "/" + path + "-key not found"))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Expect(hooks.Requests(path)).To(BeEmpty())
 
@@ -219,7 +219,7 @@ func TestNotificationMissingSecretIsRetried(t *testing.T) {
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), s) })
 	g.Eventually(func(g Gomega) {
 		e := entryTo(get(g, acct.Name), v1alpha1.PhaseWarned)
-		g.Expect(e.Notification.State).To(Equal(v1alpha1.NotificationDelivered))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationDelivered))
 	}, waitFor, pollEach).Should(Succeed())
 	got := hooks.Requests(path)
 	g.Expect(got).To(HaveLen(1))
@@ -235,7 +235,7 @@ func TestNoWebhookNoNotification(t *testing.T) {
 	a := waitPhase(g, acct.Name, v1alpha1.PhaseWarned)
 	g.Expect(a.Status.History).NotTo(BeEmpty())
 	for _, e := range a.Status.History {
-		g.Expect(e.Notification).To(BeNil())
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook)).To(BeNil())
 	}
 }
 

@@ -73,7 +73,7 @@ func startManager(env *testenv.Env) (func(), error) {
 			Clock:             clock.RealClock{},
 			OperatorNamespace: operatorNamespace,
 			Enforcer:          &enforcement.Enforcer{Client: mgr.GetClient(), OperatorNamespace: operatorNamespace, Metadata: mgr.GetCache()},
-			Notifier:          &notify.Notifier{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace},
+			Sinks:             notify.Sinks(notify.Deps{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace}),
 		})
 	}
 	if err != nil {

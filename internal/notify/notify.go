@@ -1,5 +1,5 @@
 // Package notify delivers account transitions: the outbox (outbox.go)
-// delivers the Pending entries of an account's status.history to a Sink,
+// delivers the Pending entries of an account's status.history to each Sink,
 // and the one sink so far posts them to a policy's webhook as CloudEvents
 // 1.0 (structured JSON mode) over HTTPS, signed with HMAC-SHA256.
 package notify
@@ -115,6 +115,9 @@ type Notifier struct {
 	Namespace string
 }
 
+// Name is the webhook sink's name in status.
+func (n *Notifier) Name() v1alpha1.NotificationSink { return v1alpha1.SinkWebhook }
+
 // Endpoint is the policy's webhook URL ("" without one).
 func (n *Notifier) Endpoint(policy *v1alpha1.AccountPolicy) string {
 	if h := policy.Spec.Notifications.Webhook; h != nil {
@@ -136,8 +139,9 @@ func EventID(uid types.UID, entry v1alpha1.Transition) string {
 // recorded on the entry, or EventID when none is.
 func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) Event {
 	id := EventID(account.UID, entry)
-	if entry.Notification != nil && entry.Notification.ID != "" {
-		id = entry.Notification.ID
+	if len(entry.Notifications) > 0 && entry.Notifications[0].ID != "" {
+		// Every sink's entry carries the same id (MarkPending).
+		id = entry.Notifications[0].ID
 	}
 	data := Data{
 		Account:        account.Name,

@@ -157,7 +157,7 @@ func TestEventIDIsDeterministicPerTransition(t *testing.T) {
 	g.Expect(notify.EventID(account.UID, later)).NotTo(Equal(notify.EventID(account.UID, entry)))
 	g.Expect(notify.EventID("other-uid", entry)).NotTo(Equal(notify.EventID(account.UID, entry)))
 	// The id recorded on the entry wins.
-	entry.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationPending, ID: "recorded"}
+	entry.Notifications = []v1alpha1.NotificationStatus{{Sink: v1alpha1.SinkWebhook, State: v1alpha1.NotificationPending, ID: "recorded"}}
 	g.Expect(notify.NewEvent(account, &v1alpha1.AccountPolicy{}, entry).ID).To(Equal("recorded"))
 }
 
@@ -282,7 +282,7 @@ func TestEndpointAsksToWaitOrIsGone(t *testing.T) {
 			g.Expect(retry).NotTo(BeNil())
 			g.Expect(retry.Sub(now)).To(BeNumerically(">=", tc.wait-time.Second), "retried sooner than asked")
 			g.Expect(retry.Sub(now)).To(BeNumerically("<=", tc.wait+2*time.Second))
-			g.Expect(account.Status.History[0].Notification.State).To(Equal(v1alpha1.NotificationPending))
+			g.Expect(account.Status.History[0].NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationPending))
 		})
 	}
 	t.Run("410 Gone", func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestEndpointAsksToWaitOrIsGone(t *testing.T) {
 		ob := &notify.Outbox{Sink: notifier(e), Clock: clocktesting.NewFakeClock(now)}
 		retry, _ := ob.Deliver(ctx, account, policy, now)
 		g.Expect(retry).To(BeNil(), "nothing left to retry")
-		n := account.Status.History[0].Notification
+		n := account.Status.History[0].NotificationTo(v1alpha1.SinkWebhook)
 		g.Expect(n.State).To(Equal(v1alpha1.NotificationAbandoned))
 		g.Expect(n.Message).To(ContainSubstring("delivery stopped: webhook answered HTTP 410 Gone"))
 		g.Expect(notify.HasPending(account)).To(BeFalse())

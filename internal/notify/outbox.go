@@ -3,25 +3,30 @@ package notify
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
 
 // The outbox is status.history: a new entry is marked Pending (MarkPending)
-// when its policy has somewhere to send it, the account reconciler's status
-// write makes it durable, and Outbox.Deliver delivers the persisted Pending
+// for each sink its policy sends to, the account reconciler's status write
+// makes it durable, and an Outbox per sink delivers the persisted Pending
 // entries, oldest first, until the sink acknowledges them. Nothing is held
 // in memory, so restarts lose nothing, and enforcement never waits on a
 // delivery.
 
 // Sink is somewhere transitions are delivered. The CloudEvents webhook
-// (Notifier) is one; another is one file implementing this.
+// (Notifier) is one; another is one file implementing this, one line in
+// Sinks and its name in the API's NotificationSink enum.
 type Sink interface {
+	// Name is the sink's name in status (history[].notifications[].sink).
+	Name() v1alpha1.NotificationSink
 	// Endpoint is where the policy has this sink send (deliveries to one
 	// endpoint are bounded together), or "" when the policy uses none.
 	Endpoint(policy *v1alpha1.AccountPolicy) string
@@ -44,36 +49,57 @@ func RetryDelay(attempts int32) time.Duration {
 	return min(d, RetryCap)
 }
 
-// MarkPending marks a newly recorded history entry for delivery when the
-// policy has a sink to deliver to. The event id is fixed now, so every
-// retry of the transition, by any manager, carries the same id.
-func MarkPending(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry *v1alpha1.Transition) {
-	if policy.Spec.Notifications.Webhook == nil {
-		return
+// Deps are what the sinks deliver with.
+type Deps struct {
+	// HTTP sends webhook requests; nil uses a client with a Timeout.
+	HTTP *http.Client
+	// Secrets reads signing Secrets (uncached in the manager).
+	Secrets client.Reader
+	// Namespace is the operator's namespace, where signing Secrets live.
+	Namespace string
+}
+
+// Sinks are every sink the operator delivers to, in order. Adding a sink is
+// one file implementing Sink and one line here.
+func Sinks(d Deps) []Sink {
+	return []Sink{
+		&Notifier{HTTP: d.HTTP, Secrets: d.Secrets, Namespace: d.Namespace},
 	}
-	entry.Notification = &v1alpha1.NotificationStatus{
-		State: v1alpha1.NotificationPending,
-		ID:    EventID(account.UID, *entry),
+}
+
+// MarkPending marks a newly recorded history entry for delivery to each
+// sink the policy sends to. The event id is fixed now, so every retry of
+// the transition, to any sink, by any manager, carries the same id.
+func MarkPending(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry *v1alpha1.Transition) {
+	entry.Notifications = nil
+	for _, s := range Sinks(Deps{}) {
+		if s.Endpoint(policy) == "" {
+			continue
+		}
+		entry.Notifications = append(entry.Notifications, v1alpha1.NotificationStatus{
+			Sink:  s.Name(),
+			State: v1alpha1.NotificationPending,
+			ID:    EventID(account.UID, *entry),
+		})
 	}
 }
 
 // HasPending says whether any entry of the history waits for delivery.
 func HasPending(account *v1alpha1.CustomerAccount) bool {
 	for _, t := range account.Status.History {
-		if isPending(t.Notification) {
+		if len(Undelivered(t)) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// Dropped are the entries among trimmed (entries that left the bounded
-// history) that were never delivered.
-func Dropped(trimmed []v1alpha1.Transition) []v1alpha1.Transition {
-	var out []v1alpha1.Transition
-	for _, t := range trimmed {
-		if isPending(t.Notification) {
-			out = append(out, t)
+// Undelivered are the entry's deliveries still Pending.
+func Undelivered(t v1alpha1.Transition) []v1alpha1.NotificationStatus {
+	var out []v1alpha1.NotificationStatus
+	for _, n := range t.Notifications {
+		if isPending(&n) {
+			out = append(out, n)
 		}
 	}
 	return out
@@ -85,16 +111,18 @@ func isPending(n *v1alpha1.NotificationStatus) bool {
 
 // Outcome is one delivery attempt, for the caller to count and announce.
 type Outcome struct {
-	// Entry is the history entry, its notification status updated (its
-	// state says delivered, pending again, or abandoned).
+	// Entry is the history entry.
 	Entry *v1alpha1.Transition
+	// Status is the entry's delivery state for the sink, updated (its state
+	// says delivered, pending again, or abandoned).
+	Status *v1alpha1.NotificationStatus
 	// Err is the failure (nil: delivered).
 	Err error
 	// FailedBefore is how many attempts had failed before this one.
 	FailedBefore int32
 }
 
-// Outbox delivers an account's Pending entries to a sink.
+// Outbox delivers an account's entries Pending for one sink.
 type Outbox struct {
 	Sink  Sink
 	Clock clock.PassiveClock
@@ -105,8 +133,8 @@ type Outbox struct {
 	Current func(ctx context.Context, account *v1alpha1.CustomerAccount) (bool, error)
 }
 
-// Deliver delivers the due Pending entries of account's history, oldest
-// first, updating their notification status in place. Delivery is in
+// Deliver delivers the due entries of account's history Pending for the
+// sink, oldest first, updating their notification status in place. Delivery is in
 // order: an entry waits behind an older undelivered one, and the first
 // failure ends the round (the endpoint is probably down; the rest would
 // only wait for their timeouts). It returns when to try again (nil:
@@ -117,7 +145,7 @@ func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
 	history := account.Status.History
 	for i := len(history) - 1; i >= 0; i-- {
 		entry := &history[i]
-		n := entry.Notification
+		n := entry.NotificationTo(o.Sink.Name())
 		if !isPending(n) {
 			continue
 		}
@@ -134,7 +162,7 @@ func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
 		}
 		checked = true
 		err := o.Sink.Deliver(ctx, account, policy, *entry)
-		outcomes = append(outcomes, Outcome{Entry: entry, Err: err, FailedBefore: n.Attempts})
+		outcomes = append(outcomes, Outcome{Entry: entry, Status: n, Err: err, FailedBefore: n.Attempts})
 		n.Attempts++
 		at := metav1.NewTime(now)
 		n.LastAttempt = &at

@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/manifests"
 )
 
 func TestRetryDelayDoublesAndCaps(t *testing.T) {
@@ -26,10 +29,18 @@ func TestRetryDelayDoublesAndCaps(t *testing.T) {
 }
 
 // recordingSink is a Sink in one type: it records what it is given and
-// fails the attempts it is told to.
+// fails the attempts it is told to. Its name is the webhook's unless set.
 type recordingSink struct {
+	name v1alpha1.NotificationSink
 	got  []v1alpha1.AccountPhase
 	fail func(n int) error
+}
+
+func (s *recordingSink) Name() v1alpha1.NotificationSink {
+	if s.name == "" {
+		return v1alpha1.SinkWebhook
+	}
+	return s.name
 }
 
 func (s *recordingSink) Endpoint(*v1alpha1.AccountPolicy) string { return "memory" }
@@ -42,15 +53,25 @@ func (s *recordingSink) Deliver(_ context.Context, _ *v1alpha1.CustomerAccount, 
 	return nil
 }
 
-// pendingAccount has three transitions (newest first), all Pending.
-func pendingAccount(at time.Time) *v1alpha1.CustomerAccount {
+// pendingAccount has three transitions (newest first), all Pending for each
+// sink named (the webhook when none is).
+func pendingAccount(at time.Time, sinks ...v1alpha1.NotificationSink) *v1alpha1.CustomerAccount {
+	if len(sinks) == 0 {
+		sinks = []v1alpha1.NotificationSink{v1alpha1.SinkWebhook}
+	}
 	a := &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: "acme", UID: "u1"}}
 	for i, to := range []v1alpha1.AccountPhase{v1alpha1.PhaseTerminated, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseWarned} {
 		e := v1alpha1.Transition{To: to, At: metav1.NewTime(at.Add(-time.Duration(i) * time.Minute))}
-		e.Notification = &v1alpha1.NotificationStatus{State: v1alpha1.NotificationPending, ID: EventID(a.UID, e)}
+		for _, s := range sinks {
+			e.Notifications = append(e.Notifications, v1alpha1.NotificationStatus{Sink: s, State: v1alpha1.NotificationPending, ID: EventID(a.UID, e)})
+		}
 		a.Status.History = append(a.Status.History, e)
 	}
 	return a
+}
+
+func webhookState(e v1alpha1.Transition) *v1alpha1.NotificationStatus {
+	return e.NotificationTo(v1alpha1.SinkWebhook)
 }
 
 // Oldest first; all delivered; nothing left to retry.
@@ -65,8 +86,8 @@ func TestOutboxDeliversOldestFirst(t *testing.T) {
 	g.Expect(outcomes).To(HaveLen(3))
 	g.Expect(HasPending(a)).To(BeFalse())
 	for _, h := range a.Status.History {
-		g.Expect(h.Notification.State).To(Equal(v1alpha1.NotificationDelivered))
-		g.Expect(h.Notification.Attempts).To(Equal(int32(1)))
+		g.Expect(webhookState(h).State).To(Equal(v1alpha1.NotificationDelivered))
+		g.Expect(webhookState(h).Attempts).To(Equal(int32(1)))
 	}
 }
 
@@ -87,10 +108,10 @@ func TestOutboxStopsAtTheFirstFailure(t *testing.T) {
 	g.Expect(sink.got).To(HaveLen(2))
 	g.Expect(outcomes[1].Err).To(MatchError("HTTP 503"))
 	g.Expect(*retry).To(Equal(now.Add(2*time.Second)), "1 s of backoff from 12:00:00.3, rounded up")
-	failed := a.Status.History[1].Notification
+	failed := webhookState(a.Status.History[1])
 	g.Expect(failed.State).To(Equal(v1alpha1.NotificationPending))
 	g.Expect(failed.Message).To(Equal("HTTP 503"))
-	g.Expect(a.Status.History[0].Notification.Attempts).To(BeZero(), "the newest waits behind the failed one")
+	g.Expect(webhookState(a.Status.History[0]).Attempts).To(BeZero(), "the newest waits behind the failed one")
 
 	// Before the retry is due, nothing is attempted.
 	retry, outcomes = ob.Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now.Add(time.Second))
@@ -112,20 +133,74 @@ func TestOutboxDeliversOnlyFromACurrentView(t *testing.T) {
 	g.Expect(retry).NotTo(BeNil())
 }
 
-func TestDroppedAndMarkPending(t *testing.T) {
+// Each sink keeps its own delivery state: one that fails holds back its own
+// entries only, and the other delivers all of them in the same round.
+func TestSinksDeliverIndependently(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	const chat v1alpha1.NotificationSink = "Chat"
+	a := pendingAccount(now, v1alpha1.SinkWebhook, chat)
+	down := &recordingSink{fail: func(int) error { return errors.New("HTTP 503") }}
+	up := &recordingSink{name: chat}
+	clk := clocktesting.NewFakeClock(now)
+	_, failed := (&Outbox{Sink: down, Clock: clk}).Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now)
+	retry, delivered := (&Outbox{Sink: up, Clock: clk}).Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now)
+	g.Expect(failed).To(HaveLen(1), "the webhook stops at its first failure")
+	g.Expect(delivered).To(HaveLen(3), "the other sink is not held back")
+	g.Expect(retry).To(BeNil())
+	for _, h := range a.Status.History {
+		g.Expect(h.NotificationTo(chat).State).To(Equal(v1alpha1.NotificationDelivered))
+		g.Expect(webhookState(h).State).To(Equal(v1alpha1.NotificationPending))
+	}
+	g.Expect(HasPending(a)).To(BeTrue())
+	g.Expect(Undelivered(a.Status.History[0])).To(ConsistOf(HaveField("Sink", v1alpha1.SinkWebhook)))
+}
+
+func TestUndeliveredAndMarkPending(t *testing.T) {
 	g := NewWithT(t)
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	a := pendingAccount(now)
-	a.Status.History[1].Notification.State = v1alpha1.NotificationDelivered
-	g.Expect(Dropped(a.Status.History)).To(HaveLen(2))
+	webhookState(a.Status.History[1]).State = v1alpha1.NotificationDelivered
+	g.Expect(Undelivered(a.Status.History[0])).To(HaveLen(1))
+	g.Expect(Undelivered(a.Status.History[1])).To(BeEmpty())
 
 	entry := v1alpha1.Transition{To: v1alpha1.PhaseWarned, At: metav1.NewTime(now)}
 	MarkPending(a, &v1alpha1.AccountPolicy{}, &entry)
-	g.Expect(entry.Notification).To(BeNil(), "no sink in the policy: nothing to deliver")
+	g.Expect(entry.Notifications).To(BeEmpty(), "no sink in the policy: nothing to deliver")
 	hooked := &v1alpha1.AccountPolicy{Spec: v1alpha1.AccountPolicySpec{Notifications: v1alpha1.Notifications{Webhook: &v1alpha1.Webhook{URL: "https://hooks.example"}}}}
 	MarkPending(a, hooked, &entry)
-	g.Expect(entry.Notification.State).To(Equal(v1alpha1.NotificationPending))
-	g.Expect(entry.Notification.ID).To(Equal(EventID(a.UID, entry)))
+	g.Expect(entry.Notifications).To(HaveLen(1))
+	g.Expect(webhookState(entry).State).To(Equal(v1alpha1.NotificationPending))
+	g.Expect(webhookState(entry).ID).To(Equal(EventID(a.UID, entry)))
+}
+
+// The registry is the one list of sinks: the API's enum of sink names and
+// its bound on deliveries per entry follow it, and no two sinks share a
+// name, so a sink cannot be added on one side only.
+func TestAPINamesExactlyTheRegisteredSinks(t *testing.T) {
+	var registered []string
+	for _, s := range Sinks(Deps{}) {
+		registered = append(registered, string(s.Name()))
+	}
+	slices.Sort(registered)
+	if len(slices.Compact(slices.Clone(registered))) != len(registered) {
+		t.Fatalf("two sinks share a name: %v", registered)
+	}
+	list, err := manifests.SchemaAt(filepath.Join("..", "..", "config", "crd", "bases", "accounts.lifecycle.dev_customeraccounts.yaml"),
+		"properties.status.properties.history.items.properties.notifications")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enum []string
+	for _, v := range list["items"].(map[string]any)["properties"].(map[string]any)["sink"].(map[string]any)["enum"].([]any) {
+		enum = append(enum, v.(string))
+	}
+	if slices.Sort(enum); !slices.Equal(enum, registered) {
+		t.Errorf("the API's NotificationSink enum is %v, the registered sinks %v", enum, registered)
+	}
+	if max := list["maxItems"].(int64); max < int64(len(registered)) {
+		t.Errorf("history[].notifications holds at most %d, %d sinks are registered", max, len(registered))
+	}
 }
 
 func TestRetryAfterHeader(t *testing.T) {

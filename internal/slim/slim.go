@@ -55,6 +55,11 @@ func Account(a *v1alpha1.CustomerAccount) {
 	for i := range st.History {
 		h := &st.History[i]
 		h.From, h.To, h.Reason = intern(h.From), intern(h.To), intern(h.Reason)
+		h.Notifications = exact(h.Notifications)
+		for j := range h.Notifications {
+			n := &h.Notifications[j]
+			n.Sink, n.State = intern(n.Sink), intern(n.State)
+		}
 	}
 	st.Conditions = exact(st.Conditions)
 	for i := range st.Conditions {

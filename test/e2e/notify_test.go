@@ -22,8 +22,8 @@ import (
 
 // startNotifyingManager runs a manager delivering to hooks until stop.
 func startNotifyingManager(g Gomega, cfg *rest.Config, hooks *notifytest.Receiver) (stop func()) {
-	stopManager := startManager(g, cfg, func(_ ctrl.Manager, _ context.CancelFunc, o *controller.Options) {
-		o.Notifier.HTTP = hooks.Client()
+	stopManager := startManager(g, cfg, func(mgr ctrl.Manager, _ context.CancelFunc, o *controller.Options) {
+		o.Sinks = notify.Sinks(notify.Deps{HTTP: hooks.Client(), Secrets: mgr.GetClient(), Namespace: operatorNamespace})
 	})
 	return func() { _ = stopManager() }
 }
@@ -66,7 +66,7 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 		g.Expect(admin.Get(ctx, client.ObjectKey{Name: "umbrella"}, a)).To(Succeed())
 		for i := range a.Status.History {
 			if e := &a.Status.History[i]; e.To == v1alpha1.PhaseWarned {
-				g.Expect(e.Notification).NotTo(BeNil())
+				g.Expect(e.NotificationTo(v1alpha1.SinkWebhook)).NotTo(BeNil())
 				return e
 			}
 		}
@@ -88,14 +88,14 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		pending = warnedEntry(g)
 		g.Expect(pending).NotTo(BeNil())
-		g.Expect(pending.Notification.State).To(Equal(v1alpha1.NotificationPending))
-		g.Expect(pending.Notification.Attempts).To(BeNumerically(">=", 1))
-		g.Expect(pending.Notification.Message).To(ContainSubstring("HTTP 503"))
+		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationPending))
+		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).Attempts).To(BeNumerically(">=", 1))
+		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).Message).To(ContainSubstring("HTTP 503"))
 	}, waitFor, pollEach).Should(Succeed())
 	stop()
 	failed := hooks.Requests("accounts")
 	g.Expect(failed).NotTo(BeEmpty())
-	id := pending.Notification.ID
+	id := pending.NotificationTo(v1alpha1.SinkWebhook).ID
 	g.Expect(id).To(MatchRegexp(`^[0-9a-f]{32}$`))
 
 	// The endpoint comes back; nothing is sent until a manager runs again.
@@ -107,9 +107,9 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		e := warnedEntry(g)
 		g.Expect(e).NotTo(BeNil())
-		g.Expect(e.Notification.State).To(Equal(v1alpha1.NotificationDelivered))
-		g.Expect(e.Notification.ID).To(Equal(id))
-		g.Expect(e.Notification.Attempts).To(Equal(int32(len(failed) + 1)))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationDelivered))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).ID).To(Equal(id))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).Attempts).To(Equal(int32(len(failed) + 1)))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Consistently(func() int { return len(hooks.Requests("accounts")) }, 2*time.Second, pollEach).Should(Equal(len(failed)+1),
 		"delivered exactly once after the restart")
