@@ -64,8 +64,8 @@ lint-fix: $(GOLANGCI_LINT) ## Run golangci-lint and fix what it can.
 	$(GOLANGCI_LINT) run --fix ./...
 
 .PHONY: control-plane
-control-plane: ## Build (once) and cache kube-apiserver and etcd from the Go module proxy.
-	@$(CONTROL_PLANE) >/dev/null
+control-plane: ## Build (once) and cache the local cluster from the Go module proxy: kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok.
+	@$(CONTROL_PLANE) --full >/dev/null
 
 # The envtest suites mostly wait on their API servers (the CPU is about a
 # third busy with go test's default of one package per core), so make test
@@ -74,8 +74,8 @@ TEST_PACKAGES ?= 4
 
 .PHONY: test
 test: manifests generate vet ## Run unit tests and envtest suites against a real kube-apiserver.
-	@assets=$$($(CONTROL_PLANE)) && \
-	echo "envtest: using kube-apiserver and etcd from $$assets" && \
+	@assets=$$($(CONTROL_PLANE) --full) && \
+	echo "envtest: using the control plane, controllers, scheduler and kwok from $$assets" && \
 	KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 -timeout 30m -p $(TEST_PACKAGES)
 
 .PHONY: test-short
@@ -117,7 +117,7 @@ run: manifests generate fmt vet ## Run the manager against the cluster in your k
 
 .PHONY: run-local
 run-local: manifests generate ## Start etcd + kube-apiserver locally, install CRDs and policies, run the manager.
-	@assets=$$($(CONTROL_PLANE)) && go build -o $(LOCALBIN)/localrun ./hack/localrun && \
+	@assets=$$($(CONTROL_PLANE) --full) && go build -o $(LOCALBIN)/localrun ./hack/localrun && \
 	exec $(LOCALBIN)/localrun --assets "$$assets"
 
 .PHONY: docker-build

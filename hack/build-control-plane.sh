@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from the Go module proxy and caches them
-# outside the checkout, so fresh clones (CI) reuse them. Idempotent: prints the
-# cache directory and exits at once when both binaries are already there.
+# Builds the control plane from the Go module proxy and caches it outside the
+# checkout, so fresh clones (CI) reuse it. Idempotent: prints the cache
+# directory and exits at once when the binaries are already there.
 #
 # envtest's usual binary download is unreachable on our machines, so we build
 # the same binaries from source instead.
 #
-# Usage: hack/build-control-plane.sh            -> prints the bin dir on stdout
-# Env:   K8S_VERSION (1.36.3), ETCD_VERSION (3.6.16), CONTROL_PLANE_CACHE
+# Usage: hack/build-control-plane.sh          -> kube-apiserver and etcd (envtest)
+#        hack/build-control-plane.sh --full   -> also kube-controller-manager,
+#                                                kube-scheduler and kwok (the
+#                                                local cluster, hack/cluster)
+# Prints the bin dir on stdout.
+# Env:   K8S_VERSION (1.36.3), ETCD_VERSION (3.6.16), KWOK_VERSION (0.8.0),
+#        CONTROL_PLANE_CACHE
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-0.8.0}"
 CACHE_ROOT="${CONTROL_PLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/account-lifecycle-operator/k8s}"
 BIN_DIR="$CACHE_ROOT/$K8S_VERSION-etcd$ETCD_VERSION"
 
 log() { echo "[control-plane] $*" >&2; }
 die() { echo "[control-plane] ERROR: $*" >&2; exit 1; }
 
-if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/etcd" ]]; then
+WANT=(kube-apiserver etcd)
+if [[ "${1:-}" == "--full" ]]; then
+  WANT+=(kube-controller-manager kube-scheduler kwok)
+fi
+have_all() {
+  local b
+  for b in "${WANT[@]}"; do [[ -x "$BIN_DIR/$b" ]] || return 1; done
+}
+
+if have_all; then
   log "using cached binaries in $BIN_DIR"
   echo "$BIN_DIR"
   exit 0
@@ -35,16 +50,20 @@ if ! flock -n 9; then
   log "another build holds $CACHE_ROOT/.build.lock; waiting for it"
   flock 9
 fi
-if [[ -x "$BIN_DIR/kube-apiserver" && -x "$BIN_DIR/etcd" ]]; then
+if have_all; then
   log "binaries appeared while waiting: $BIN_DIR"
   echo "$BIN_DIR"
   exit 0
 fi
 
-build_apiserver() {
-  local dir="$WORK/apiserver"
+# k8s_module prepares one module that builds every k8s.io/kubernetes command
+# we need; they share its dependencies and the Go build cache.
+K8S_MODULE=""
+k8s_module() {
+  [[ -n "$K8S_MODULE" ]] && return 0
+  local dir="$WORK/kubernetes"
   mkdir -p "$dir"
-  log "kube-apiserver v$K8S_VERSION: resolving staging modules"
+  log "k8s.io/kubernetes v$K8S_VERSION: resolving staging modules"
   local modjson gomod
   modjson="$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$K8S_VERSION")" \
     || die "cannot download k8s.io/kubernetes@v$K8S_VERSION from the module proxy"
@@ -56,7 +75,7 @@ build_apiserver() {
   staging="$(grep -oE '^[[:space:]]*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" | awk '{print $1}' | sort -u)"
   [[ -n "$staging" ]] || die "found no staging replace directives in $gomod"
   {
-    echo "module apiserverbuild"
+    echo "module kubernetesbuild"
     echo
     echo "go 1.25"
     echo
@@ -66,15 +85,31 @@ build_apiserver() {
     for m in $staging; do echo "  $m => $m v0.${K8S_VERSION#1.}"; done
     echo ")"
   } >"$dir/go.mod"
-  echo 'package tools
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"' >"$dir/tools.go"
-  log "kube-apiserver v$K8S_VERSION: resolving dependencies ($(echo "$staging" | wc -l) staging modules)"
-  (cd "$dir" && GOFLAGS=-mod=mod go mod tidy >&2) || die "go mod tidy failed for kube-apiserver"
-  log "kube-apiserver v$K8S_VERSION: compiling (first build takes several minutes)"
-  (cd "$dir" && CGO_ENABLED=0 go build -trimpath \
+  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n)\n' >"$dir/tools.go"
+  log "k8s.io/kubernetes v$K8S_VERSION: resolving dependencies ($(echo "$staging" | wc -l) staging modules)"
+  (cd "$dir" && GOFLAGS=-mod=mod go mod tidy >&2) || die "go mod tidy failed for k8s.io/kubernetes"
+  K8S_MODULE="$dir"
+}
+
+# build_k8s builds one command of k8s.io/kubernetes (kube-apiserver,
+# kube-controller-manager, kube-scheduler).
+build_k8s() {
+  local cmd="$1"
+  k8s_module
+  log "$cmd v$K8S_VERSION: compiling (a first build takes several minutes)"
+  (cd "$K8S_MODULE" && CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${K8S_VERSION#1.}" \
-    -o "$BIN_DIR/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2) || die "building kube-apiserver failed"
-  mv "$BIN_DIR/kube-apiserver.tmp" "$BIN_DIR/kube-apiserver"
+    -o "$BIN_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" >&2) || die "building $cmd failed"
+  mv "$BIN_DIR/$cmd.tmp" "$BIN_DIR/$cmd"
+}
+
+# build_kwok builds KWOK's controller, which simulates nodes and the pods
+# scheduled to them (no kubelet, no container runtime).
+build_kwok() {
+  log "kwok v$KWOK_VERSION: compiling"
+  GOBIN="$WORK/kwok-bin" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" >&2 || die "building kwok failed"
+  mv "$WORK/kwok-bin/kwok" "$BIN_DIR/kwok"
 }
 
 build_etcd() {
@@ -107,7 +142,13 @@ EOM
 
 start=$(date +%s)
 [[ -x "$BIN_DIR/etcd" ]] || build_etcd
-[[ -x "$BIN_DIR/kube-apiserver" ]] || build_apiserver
+for b in "${WANT[@]}"; do
+  [[ -x "$BIN_DIR/$b" ]] && continue
+  case "$b" in
+    kwok) build_kwok ;;
+    kube-*) build_k8s "$b" ;;
+  esac
+done
 "$BIN_DIR/kube-apiserver" --version >&2 || die "the built kube-apiserver does not run"
 log "done in $(( $(date +%s) - start ))s: $BIN_DIR"
 echo "$BIN_DIR"

@@ -12,11 +12,6 @@ const (
 	ConditionTerminationPending = "TerminationPending"
 	// ConditionHeld: a hold is pausing escalation.
 	ConditionHeld = "Held"
-	// ConditionOrphanedRecords: the operator keeps records of objects it set
-	// aside in namespaces that no longer exist (or were replaced by another
-	// namespace of the same name), so they can never be restored. An
-	// administrator reviews and deletes them.
-	ConditionOrphanedRecords = "OrphanedRecords"
 )
 
 // Condition reasons.
@@ -53,10 +48,6 @@ const (
 	ReasonDryRun = "DryRun"
 	// ReasonExempt: AccessRestricted=False, the account is exempt.
 	ReasonExempt = "Exempt"
-	// ReasonRecordsOrphaned: OrphanedRecords=True.
-	ReasonRecordsOrphaned = "RecordsOrphaned"
-	// ReasonNoOrphans: OrphanedRecords=False.
-	ReasonNoOrphans = "NoOrphans"
 	// ReasonPolicyValid: policy Ready=True.
 	ReasonPolicyValid = "Valid"
 	// ReasonPolicyInvalid: policy Ready=False.
@@ -100,10 +91,10 @@ const (
 	// ReasonRecordsLost: records of objects set aside are missing, so those
 	// objects cannot be restored.
 	ReasonRecordsLost = "RecordsLost"
-	// ReasonOrphanedRecords: records were kept whose namespace is gone (or
-	// was replaced by another namespace of the same name), so they can never
-	// be restored; an administrator decides what to do with them.
-	ReasonOrphanedRecords = "OrphanedRecords"
+	// ReasonRecordsDiscarded: records of objects set aside in a namespace
+	// that was deleted (whether or not another namespace now has its name)
+	// could never be restored, and were deleted.
+	ReasonRecordsDiscarded = "RecordsDiscarded"
 )
 
 // Reasons of notification and decision Events.

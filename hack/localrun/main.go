@@ -1,7 +1,9 @@
-// Command localrun starts a throwaway control plane (etcd + kube-apiserver
-// built from the Go module proxy), installs the CRDs and admission policies,
-// writes a kubeconfig and runs the manager against it in the foreground.
-// Ctrl-C stops the manager, the apiserver and etcd.
+// Command localrun starts a throwaway local cluster (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and KWOK's simulated nodes, all
+// built from the Go module proxy: internal/testenv, the same cluster the
+// test suites use), installs the CRDs, RBAC and admission policies, writes
+// a kubeconfig and runs the manager against it in the foreground. Ctrl-C
+// stops the manager and every process of the cluster.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 	"github.com/accountops/account-lifecycle-operator/internal/manifests"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 const operatorNamespace = "account-lifecycle-operator-system"
@@ -48,21 +51,25 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 		return errors.New("no control plane binaries: pass --assets (make run-local does)")
 	}
 	start := time.Now()
-	say("starting etcd and kube-apiserver from %s", assets)
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join("config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
+	say("starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok from %s", assets)
+	if err := os.Setenv("KUBEBUILDER_ASSETS", assets); err != nil {
+		return err
 	}
-	cfg, err := env.Start()
+	logDir, _ := filepath.Abs(filepath.Join(".local", "cluster"))
+	env, err := testenv.Start(testenv.Options{
+		Scheme:  controller.NewScheme(),
+		Cluster: &testenv.ClusterOptions{Nodes: 2, LogDir: logDir},
+	})
 	if err != nil {
-		return fmt.Errorf("starting control plane: %w", err)
+		return fmt.Errorf("starting the local cluster: %w", err)
 	}
-	// Stopped on every exit path, so no etcd or apiserver is left behind.
+	// Stopped on every exit path, so no process is left behind (and each
+	// component dies with this process if it is killed outright).
 	defer func() {
-		say("stopping kube-apiserver and etcd")
+		say("stopping the cluster")
 		err = errors.Join(err, env.Stop())
 	}()
+	cfg := env.Config
 
 	scheme := controller.NewScheme()
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
@@ -83,7 +90,7 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 		return err
 	}
 
-	user, err := env.AddUser(envtest.User{Name: "local-admin", Groups: []string{"system:masters"}}, nil)
+	user, err := env.Environment.AddUser(envtest.User{Name: "local-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return err
 	}
@@ -98,7 +105,7 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 		return err
 	}
 	abs, _ := filepath.Abs(kubeconfig)
-	say("control plane up in %s at %s", time.Since(start).Round(100*time.Millisecond), cfg.Host)
+	say("cluster up in %s at %s: 2 simulated nodes; component logs in %s", time.Since(start).Round(100*time.Millisecond), cfg.Host, logDir)
 	say("kubeconfig written to %s", abs)
 	say("in another terminal:  export KUBECONFIG=%s; kubectl apply -k config/samples; kubectl get acct -o wide", abs)
 
@@ -119,5 +126,9 @@ func run(assets, kubeconfig, metricsAddr string) (err error) {
 }
 
 func say(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "\033[1m[run-local]\033[0m "+format+"\n", args...)
+	prefix := "[run-local] "
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		prefix = "\033[1m[run-local]\033[0m " // bold on a terminal only
+	}
+	fmt.Fprintf(os.Stderr, prefix+format+"\n", args...)
 }

@@ -95,7 +95,8 @@ func (r *CustomerAccountReconciler) resolvePolicy(ctx context.Context, s *accoun
 	res, err := r.Enforcer.Inspect(ctx, s.account, "the account is not evaluated ("+resolution.Reason+"): nothing is enforced or lifted until a policy governs it")
 	s.worldChanged = res.Changed
 	r.emitEnforcementEvents(ctx, s.account, res.Events)
-	s.notices = append(s.notices, orphanNotices(recordEnforcement(&s.account.Status, res, false, ""))...)
+	recordEnforcement(&s.account.Status, res, false, "")
+	s.notices = append(s.notices, discardNotices(res.Discarded)...)
 	return true, err
 }
 
@@ -145,7 +146,8 @@ func (r *CustomerAccountReconciler) enforce(ctx context.Context, s *accountScope
 		DryRunReason: dryRunReason,
 	})
 	s.worldChanged = res.Changed
-	s.notices = append(s.notices, orphanNotices(recordEnforcement(&s.account.Status, res, dryRun, dryRunReason))...)
+	recordEnforcement(&s.account.Status, res, dryRun, dryRunReason)
+	s.notices = append(s.notices, discardNotices(res.Discarded)...)
 	r.emitEnforcementEvents(ctx, s.account, res.Events)
 	if err != nil {
 		metrics.EnforcementErrors.Inc()

@@ -100,11 +100,12 @@ func (r *CustomerAccountReconciler) reportDeletionBlocked(ctx context.Context, a
 	}
 }
 
-// orphanNotices are the Warnings for newly seen orphaned records.
-func orphanNotices(orphans []string) []notice {
-	out := make([]notice, len(orphans))
-	for i, o := range orphans {
-		out[i] = notice{corev1.EventTypeWarning, v1alpha1.ReasonOrphanedRecords, o}
+// discardNotices announce the records discarded because their namespace
+// was deleted.
+func discardNotices(discarded []string) []notice {
+	out := make([]notice, len(discarded))
+	for i, d := range discarded {
+		out[i] = notice{corev1.EventTypeNormal, v1alpha1.ReasonRecordsDiscarded, d}
 	}
 	return out
 }
@@ -116,9 +117,8 @@ func (r *CustomerAccountReconciler) finalize(ctx context.Context, account *v1alp
 	}
 	res, err := r.Enforcer.Release(ctx, account)
 	r.emitEnforcementEvents(ctx, account, res.Events)
-	for _, o := range res.Orphans {
-		// Orphans never block deletion: there is nothing to restore them into.
-		r.Recorder.Eventf(account, nil, corev1.EventTypeWarning, v1alpha1.ReasonOrphanedRecords, "Release", "%s", text.Truncate(o, 1024))
+	for _, d := range res.Discarded {
+		r.Recorder.Eventf(account, nil, corev1.EventTypeNormal, v1alpha1.ReasonRecordsDiscarded, "Release", "%s", text.Truncate(d, 1024))
 	}
 	if err != nil {
 		metrics.EnforcementErrors.Inc()

@@ -68,6 +68,7 @@ func DefaultOptions(mgr ctrl.Manager, operatorNamespace string) Options {
 			Client: mgr.GetClient(), OperatorNamespace: operatorNamespace,
 			// The metadata informers of the drift watches.
 			Metadata: mgr.GetCache(),
+			Live:     mgr.GetAPIReader(),
 		},
 		Sinks: notify.Sinks(notify.Deps{
 			HTTP:      &http.Client{Timeout: notify.Timeout},

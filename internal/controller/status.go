@@ -67,10 +67,8 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 }
 
 // recordEnforcement copies the enforcement result into the account status.
-// It returns the orphaned records not yet reported in status, to announce.
-func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.Result, dryRun bool, dryRunReason string) (newOrphans []string) {
+func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.Result, dryRun bool, dryRunReason string) {
 	status.Namespaces, status.NamespaceSummary = boundNamespaces(res.Namespaces)
-	newOrphans = recordOrphans(status, res.Orphans)
 	cond := metav1.Condition{Type: v1alpha1.ConditionAccessRestricted}
 	switch {
 	case res.Restricted:
@@ -91,7 +89,6 @@ func recordEnforcement(status *v1alpha1.CustomerAccountStatus, res enforcement.R
 		cond.Message = "no enforcement action is in force"
 	}
 	meta.SetStatusCondition(&status.Conditions, cond)
-	return newOrphans
 }
 
 // maxNamespaces is the CRD's bound on status.namespaces: an account may
@@ -130,25 +127,6 @@ func boundNamespaces(all []v1alpha1.NamespaceStatus) ([]v1alpha1.NamespaceStatus
 	slices.SortFunc(kept, func(a, b v1alpha1.NamespaceStatus) int { return strings.Compare(a.Name, b.Name) })
 	sum.Omitted = int32(len(all) - maxNamespaces)
 	return kept, sum
-}
-
-// recordOrphans sets OrphanedRecords and returns the orphans its message did
-// not already carry.
-func recordOrphans(status *v1alpha1.CustomerAccountStatus, orphans []string) (unreported []string) {
-	prev := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionOrphanedRecords)
-	cond := metav1.Condition{Type: v1alpha1.ConditionOrphanedRecords, Status: metav1.ConditionFalse,
-		Reason: v1alpha1.ReasonNoOrphans, Message: "every record the operator keeps belongs to an existing namespace"}
-	if len(orphans) > 0 {
-		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonRecordsOrphaned
-		cond.Message = text.Truncate(strings.Join(orphans, "; "), 32768)
-		for _, o := range orphans {
-			if prev == nil || !strings.Contains(prev.Message, o) {
-				unreported = append(unreported, o)
-			}
-		}
-	}
-	meta.SetStatusCondition(&status.Conditions, cond)
-	return unreported
 }
 
 func setReady(status *v1alpha1.CustomerAccountStatus, ok bool, reason, msg string) {

@@ -53,6 +53,10 @@ type Enforcer struct {
 	// a kind with no object in a namespace is then not listed from the API
 	// server. Nil lists every kind every time.
 	Metadata client.Reader
+	// Live reads from the API server itself, for the one question a cache
+	// must not answer: is a namespace really gone (a record is discarded
+	// then). Nil uses Client.
+	Live client.Reader
 }
 
 // Request says what should be in force for an account now.
@@ -83,9 +87,10 @@ type Result struct {
 	Events []Event
 	// Restricted: some action is actually in force somewhere.
 	Restricted bool
-	// Orphans describes records the account wrote that can never be
-	// restored because their namespace is gone (see orphans.go).
-	Orphans []string
+	// Discarded describes records the account wrote that could never be
+	// restored because their namespace was deleted, and were deleted (see
+	// orphans.go).
+	Discarded []string
 	// Changed: something was put in force or lifted somewhere. The caller
 	// must then record the outcome even when its status looks unchanged:
 	// that status may be a stale read.
@@ -239,11 +244,11 @@ func (e *Enforcer) run(ctx context.Context, account *v1alpha1.CustomerAccount, p
 	}
 	sort.Slice(res.Namespaces, func(i, j int) bool { return res.Namespaces[i].Name < res.Namespaces[j].Name })
 	if releasing || mayHaveOrphans(account, list.Items) {
-		orphans, err := e.orphans(ctx, account)
+		discarded, err := e.discardOrphans(ctx, account)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		res.Orphans = orphans
+		res.Discarded = discarded
 	}
 	return res, errors.Join(errs...)
 }

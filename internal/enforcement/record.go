@@ -33,7 +33,8 @@ import (
 //   - Keyed by the namespace's UID, not its name, and labelled with the
 //     account's UID: a record is only ever restored into the very namespace
 //     it came from. A later namespace of the same name (someone else's) never
-//     sees it; such a record is an orphan, reported and kept for a human.
+//     sees it. A record whose namespace was deleted can never be restored
+//     and is discarded, and reported (orphans.go).
 //   - No ownerReference on purpose: if the account's finalizer is ever forced
 //     off, the records must survive.
 const (

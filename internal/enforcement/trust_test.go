@@ -61,8 +61,9 @@ func deleteNamespace(t *testing.T, ns string) {
 }
 
 // Item 1: a terminated account's records are never restored into a later
-// namespace of the same name that belongs to someone else; they are kept
-// and reported as orphans.
+// namespace of the same name that belongs to someone else. The namespace
+// they came from was deleted, so they can never be restored at all: they
+// are discarded, and reported.
 func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
@@ -80,14 +81,34 @@ func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) 
 		t.Fatalf("%d records, want 1", kept)
 	}
 
+	var oldNS corev1.Namespace
+	if err := admin.Get(ctx, client.ObjectKey{Name: ns}, &oldNS); err != nil {
+		t.Fatal(err)
+	}
 	deleteNamespace(t, ns)
 	res, err := newEnforcer(admin).Release(ctx, old)
 	if err != nil {
 		t.Fatalf("release with the namespace gone: %v", err)
 	}
-	if len(res.Orphans) != 1 || !strings.Contains(res.Orphans[0], "namespace "+ns) || !strings.Contains(res.Orphans[0], "is gone") {
-		t.Errorf("orphans = %q, want the gone namespace %s reported", res.Orphans, ns)
+	if len(res.Discarded) != 1 || !strings.Contains(res.Discarded[0], "namespace "+ns) ||
+		!strings.Contains(res.Discarded[0], "was deleted, so the 1 record(s)") || !strings.Contains(res.Discarded[0], "RoleBinding old-admins") {
+		t.Errorf("discarded = %q, want the record of old-admins in the deleted namespace %s reported", res.Discarded, ns)
 	}
+	var left corev1.SecretList
+	if err := admin.List(ctx, &left, client.InNamespace(operatorNS), client.MatchingLabels{LabelRecordNamespaceUID: string(oldNS.UID)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(left.Items) != 0 {
+		t.Errorf("%d records of a deleted namespace kept", len(left.Items))
+	}
+	// A record of the deleted namespace written late (its deletion raced a
+	// write of the operator) is discarded too once the namespace of that
+	// name is someone else's, and never restored there.
+	rec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "late-record", Namespace: operatorNS, Labels: map[string]string{
+		v1alpha1.LabelManaged: ManagedBy, v1alpha1.LabelAccount: old.Name,
+		LabelRecordNamespace: ns, LabelRecordNamespaceUID: string(oldNS.UID), LabelRecordKind: "RoleBinding",
+	}}, Type: RecordType, Data: map[string][]byte{RecordKey: []byte(`{"metadata":{"name":"old-admins","namespace":"` + ns + `"}}`)}}
+	create(t, admin, rec)
 
 	// A new namespace of the same name, for a different account in good standing.
 	newcomer := newAccount(t)
@@ -106,24 +127,24 @@ func TestRecordsAreNeverRestoredIntoAnotherNamespaceOfTheSameName(t *testing.T) 
 	if left := bindingsLeft(t, ns); len(left) != 0 {
 		t.Fatalf("bindings recreated in a replaced namespace: %v", left)
 	}
-	if len(res.Orphans) != 1 || !strings.Contains(res.Orphans[0], "is another one") {
-		t.Errorf("orphans = %q, want the replaced namespace reported", res.Orphans)
+	if len(res.Discarded) != 1 || !strings.Contains(res.Discarded[0], "is another one") {
+		t.Errorf("discarded = %q, want the replaced namespace reported", res.Discarded)
 	}
 	var all corev1.SecretList
 	if err := admin.List(ctx, &all, client.InNamespace(operatorNS), client.MatchingLabels{v1alpha1.LabelAccount: old.Name}); err != nil {
 		t.Fatal(err)
 	}
-	if len(all.Items) != 1 {
-		t.Errorf("%d records of the old account, want its 1 record kept for a human", len(all.Items))
+	if len(all.Items) != 0 {
+		t.Errorf("%d records of the old account kept, want none", len(all.Items))
 	}
 }
 
 // Scale gates the search for orphans (a List of the account's records) to
 // reconciles where one can have appeared. A namespace deleted and created
 // again under the same name by the same account between two reconciles is
-// one: its records are orphans, reported on the very next Enforce although
-// the status still lists a namespace of that name.
-func TestRecreatedNamespaceOfTheSameAccountReportsOrphansAtOnce(t *testing.T) {
+// one: its records are discarded on the very next Enforce although the
+// status still lists a namespace of that name.
+func TestRecreatedNamespaceOfTheSameAccountDiscardsRecordsAtOnce(t *testing.T) {
 	testenv.Require(t)
 	ctx := context.Background()
 	acct := newAccount(t)
@@ -135,8 +156,8 @@ func TestRecreatedNamespaceOfTheSameAccountReportsOrphansAtOnce(t *testing.T) {
 	}
 	acct.Status.Namespaces = revoked.Namespaces // as the controller records it
 	settled, err := newEnforcer(admin).Enforce(ctx, revokeOnly(acct))
-	if err != nil || len(settled.Orphans) != 0 {
-		t.Fatalf("settled: orphans %q, err %v", settled.Orphans, err)
+	if err != nil || len(settled.Discarded) != 0 {
+		t.Fatalf("settled: discarded %q, err %v", settled.Discarded, err)
 	}
 
 	deleteNamespace(t, ns)
@@ -145,8 +166,11 @@ func TestRecreatedNamespaceOfTheSameAccountReportsOrphansAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Orphans) != 1 || !strings.Contains(res.Orphans[0], "is another one") {
-		t.Errorf("orphans = %q, want the record of the namespace's earlier incarnation reported", res.Orphans)
+	if len(res.Discarded) != 1 || !strings.Contains(res.Discarded[0], "is another one") {
+		t.Errorf("discarded = %q, want the record of the namespace's earlier incarnation discarded", res.Discarded)
+	}
+	if left := bindingsLeft(t, ns); len(left) != 0 {
+		t.Errorf("a record of the earlier namespace was restored into the new one: %v", left)
 	}
 }
 

@@ -33,6 +33,9 @@ type Options struct {
 	NoCRDs  bool
 	// Scheme is the client's scheme (default: client-go's).
 	Scheme *runtime.Scheme
+	// Cluster, when set, makes the control plane a small cluster: the
+	// controllers, the scheduler and simulated nodes (cluster.go).
+	Cluster *ClusterOptions
 }
 
 // Env is a running control plane.
@@ -44,7 +47,8 @@ type Env struct {
 	// Kubeconfig is a kubeconfig file for the admin, for kubectl.
 	Kubeconfig string
 
-	dir string
+	dir   string
+	procs []proc
 }
 
 // skipReason is why a test that needs an API server does not run.
@@ -122,9 +126,13 @@ func Start(opts Options) (*Env, error) {
 		}
 		e.ErrorIfCRDPathMissing = true
 	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" || opts.Cluster != nil {
 		// The binaries make test uses; built once and cached.
-		out, err := exec.Command(filepath.Join(root, "hack", "build-control-plane.sh")).Output()
+		args := []string{}
+		if opts.Cluster != nil {
+			args = append(args, "--full")
+		}
+		out, err := exec.Command(filepath.Join(root, "hack", "build-control-plane.sh"), args...).Output()
 		if err != nil {
 			return nil, fmt.Errorf("KUBEBUILDER_ASSETS is unset and hack/build-control-plane.sh failed: %w", err)
 		}
@@ -145,12 +153,18 @@ func Start(opts Options) (*Env, error) {
 	if err := os.WriteFile(env.Kubeconfig, e.KubeConfig, 0o600); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
+	if opts.Cluster != nil {
+		if err := env.StartCluster(*opts.Cluster); err != nil {
+			return nil, errors.Join(err, env.Stop())
+		}
+	}
 	return env, nil
 }
 
-// Stop stops the control plane and removes the kubeconfig.
+// Stop stops the cluster's components and the control plane and removes
+// the kubeconfig.
 func (e *Env) Stop() error {
-	err := e.Environment.Stop()
+	err := errors.Join(e.stopCluster(), e.Environment.Stop())
 	if e.dir != "" {
 		err = errors.Join(err, os.RemoveAll(e.dir))
 	}
