@@ -201,7 +201,7 @@ func (e *Enforcer) scaleDown(ctx context.Context, r *nsRun) error {
 }
 
 func (e *Enforcer) scaleBack(ctx context.Context, r *nsRun) error {
-	byKind, _, err := e.listWorkloads(ctx, r)
+	byKind, all, err := e.listWorkloads(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -217,6 +217,12 @@ func (e *Enforcer) scaleBack(ctx context.Context, r *nsRun) error {
 			removeAnnotation(changed, k.annotation)
 			cur := k.value(o)
 			switch {
+			case k.skip != nil && k.skip(o, all):
+				// Something else runs it now: the deployment controller
+				// copies a Deployment's annotations onto its ReplicaSet, so
+				// this one is most likely the Deployment's record, not
+				// ours; either way the Deployment restored above sets its
+				// replicas. Only the annotation goes.
 			case cur != k.held:
 				// Someone changed it while restricted: their value stands.
 				r.warn(v1alpha1.ReasonRestoreConflict,

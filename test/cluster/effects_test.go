@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -115,6 +116,28 @@ func TestWorkloadsStopAndComeBack(t *testing.T) {
 		g.Expect(runningPods(g, ns.Name, web)).To(Equal(3))
 		g.Expect(runningPods(g, ns.Name, worker)).To(Equal(2))
 	}, waitFor, pollEach).Should(Succeed())
+	// Restored exactly, with nothing left over: the deployment controller
+	// copied the Deployment's record annotation onto its ReplicaSet, which
+	// is not a conflict to report, and no record annotation remains.
+	var sets appsv1.ReplicaSetList
+	g.Expect(admin.List(ctx, &sets, client.InNamespace(ns.Name))).To(Succeed())
+	for _, rs := range sets.Items {
+		g.Expect(rs.Annotations).NotTo(HaveKey(enforcement.AnnotationPriorReplicas), "ReplicaSet %s", rs.Name)
+	}
+	g.Expect(warnings(g, "globex")).NotTo(ContainElement(Or(HavePrefix(v1alpha1.ReasonRestoreConflict), HavePrefix(v1alpha1.ReasonDriftCorrected))))
+}
+
+// warnings are the reasons and notes of the account's Warning Events.
+func warnings(g Gomega, account string) []string {
+	var list eventsv1.EventList
+	g.Expect(admin.List(context.Background(), &list, client.InNamespace(metav1.NamespaceDefault))).To(Succeed())
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == account && e.Regarding.Kind == "CustomerAccount" && e.Type == corev1.EventTypeWarning {
+			out = append(out, e.Reason+": "+e.Note)
+		}
+	}
+	return out
 }
 
 // BlockNewWorkloads: the quota refuses a new pod (as the controllers keep
