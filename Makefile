@@ -116,9 +116,13 @@ run: manifests generate fmt vet ## Run the manager against the cluster in your k
 	go run ./cmd
 
 .PHONY: run-local
-run-local: manifests generate ## Start etcd + kube-apiserver locally, install CRDs and policies, run the manager.
+run-local: manifests generate ## Start a local cluster (API server, controllers, scheduler, 2 simulated nodes), install CRDs and policies, run the manager.
 	@assets=$$($(CONTROL_PLANE) --full) && go build -o $(LOCALBIN)/localrun ./hack/localrun && \
 	exec $(LOCALBIN)/localrun --assets "$$assets"
+
+.PHONY: demo
+demo: plugin ## The whole story on the local cluster (start make run-local first): Warned, frozen, approved, Terminated with pods gone and access revoked, reinstated.
+	hack/demo.sh
 
 .PHONY: docker-build
 docker-build: ## Build the container image.
