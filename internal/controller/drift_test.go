@@ -23,6 +23,7 @@ import (
 // operator holds it at zero again at once and says so.
 func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -65,6 +66,7 @@ func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 // its arrival in the cache is the event that reconciles the account.
 func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {

@@ -16,6 +16,10 @@ import (
 	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
+// The tests of this file count every reconcile of the suite's shared
+// manager, so they are the suite's only sequential tests: Go runs them
+// before the parallel ones start, and nothing else reconciles meanwhile.
+
 // reconciles is how many times the account controller has reconciled, from
 // controller-runtime's own metric.
 func reconciles(g Gomega) float64 { return reconcilesOf(g, "customeraccount") }

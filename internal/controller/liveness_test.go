@@ -19,6 +19,7 @@ import (
 // hanging endpoint never holds more than its share of delivery workers.
 func TestHangingWebhookStallsNothingElse(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	var inFlight, maxInFlight, returned atomic.Int64
 	release := make(chan struct{})

@@ -51,6 +51,7 @@ func entryTo(a *v1alpha1.CustomerAccount, phase v1alpha1.AccountPhase) *v1alpha1
 // recorded id, and the history entry ends Delivered.
 func TestNotificationDeliveredOnceSigned(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy, path := webhookPolicy(t, g, "suite-hmac-key")
 	acct := createAccount(t, g, policy.Name)
@@ -117,6 +118,7 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 // nothing is sent again.
 func TestNotificationAbandonedWhenTheEndpointIsGone(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy, path := webhookPolicy(t, g, "")
 	hooks.Answer(path, func(int) int { return http.StatusGone })
@@ -137,6 +139,7 @@ func TestNotificationAbandonedWhenTheEndpointIsGone(t *testing.T) {
 // the same event id every time.
 func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy, path := webhookPolicy(t, g, "")
 	hooks.Answer(path, func(attempt int) int {
@@ -197,6 +200,7 @@ func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 // message that says what is missing; creating the Secret lets it through.
 func TestNotificationMissingSecretIsRetried(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	path := unique("hook")
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -229,6 +233,7 @@ func TestNotificationMissingSecretIsRetried(t *testing.T) {
 // No webhook, no notification state.
 func TestNoWebhookNoNotification(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("shouted", time.Now()))

@@ -18,6 +18,7 @@ import (
 // the accounts themselves.
 func TestPolicyEditReevaluatesAccounts(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()))
@@ -41,6 +42,7 @@ func TestPolicyEditReevaluatesAccounts(t *testing.T) {
 // it would select are not evaluated under it.
 func TestUnusablePolicyIsReported(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	tier := unique("tier")
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {

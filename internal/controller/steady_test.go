@@ -39,6 +39,7 @@ func directReconciler(now time.Time) (*controller.CustomerAccountReconciler, *cl
 // resourceVersion, and its namespace's, unchanged.
 func TestSteadyAccountCausesNoWrites(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
@@ -91,6 +92,7 @@ func TestSteadyAccountCausesNoWrites(t *testing.T) {
 // requested delay is the distance to the incident's expiry.
 func TestRequeueAtNextEvaluation(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	// A policy no running manager will act on quickly: window 1h.
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -112,6 +114,7 @@ func TestRequeueAtNextEvaluation(t *testing.T) {
 // it go.
 func TestDeletingAccountRestoresNamespaces(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	acct, ns := frozenAccount(t, g)
 
@@ -129,6 +132,7 @@ func TestDeletingAccountRestoresNamespaces(t *testing.T) {
 // A namespace that joins a restricted account later is restricted too.
 func TestNamespaceJoiningLaterIsRestricted(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name, abuse("a", time.Now()), abuse("b", time.Now()))
@@ -155,6 +159,7 @@ func TestNamespaceJoiningLaterIsRestricted(t *testing.T) {
 // enforced.
 func TestDryRunAndExemptEnforceNothing(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	dry := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.DryRun = true })
 	normal := createPolicy(t, g, nil)
@@ -189,6 +194,7 @@ func TestDryRunAndExemptEnforceNothing(t *testing.T) {
 // The policy's status counts the accounts it governs per phase.
 func TestPolicyStatusCountsAccounts(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	createAccount(t, g, policy.Name)
@@ -214,6 +220,7 @@ func (discardRecorder) Eventf(_, _ runtime.Object, _, _, _, _ string, _ ...any) 
 // restricted with nobody to lift it.
 func TestNamespaceLeavingAccountIsRestored(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	acct, ns := frozenAccount(t, g)
 

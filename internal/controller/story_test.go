@@ -21,6 +21,7 @@ import (
 // approval, the approval, and termination, with Events and history to match.
 func TestStoryAbuseToTermination(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	now := time.Now()
@@ -99,29 +100,10 @@ func TestStoryAbuseToTermination(t *testing.T) {
 	}, waitFor, pollEach).Should(Succeed())
 }
 
-// Incidents expire after the window and the account steps back down to Good
-// by itself, with no edit.
-func TestStoryIncidentsExpire(t *testing.T) {
-	testenv.Require(t)
-	g := NewWithT(t)
-	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
-		p.Spec.Window = &metav1.Duration{Duration: 6 * time.Second}
-	})
-	acct := createAccount(t, g, policy.Name, abuse("rude-email", time.Now()))
-
-	a := waitPhase(g, acct.Name, v1alpha1.PhaseWarned)
-	g.Expect(a.Status.NextEvaluation).NotTo(BeNil())
-
-	a = waitPhase(g, acct.Name, v1alpha1.PhaseGood)
-	g.Expect(a.Status.Score).To(BeZero())
-	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonRecovered))
-	g.Expect(a.Status.History[0].From).To(Equal(v1alpha1.PhaseWarned))
-	g.Expect(a.Status.NextEvaluation).To(BeNil())
-}
-
 // An incident the vendor caused is recorded and shown and changes nothing.
 func TestStoryVendorIncidentChangesNothing(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name)
@@ -141,6 +123,7 @@ func TestStoryVendorIncidentChangesNothing(t *testing.T) {
 // how they were.
 func TestStoryReinstatement(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.NoticePeriod = &metav1.Duration{}
@@ -190,6 +173,7 @@ func TestStoryReinstatement(t *testing.T) {
 // phase and enforcement exactly as they were.
 func TestStoryPolicyDeletedFreezesAccount(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}
@@ -221,6 +205,7 @@ func TestStoryPolicyDeletedFreezesAccount(t *testing.T) {
 // Two policies selecting the same account: PolicyConflict, not evaluated.
 func TestPolicyConflict(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"tier": unique("tier")}}
 	createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.AccountSelector = sel })

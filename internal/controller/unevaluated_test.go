@@ -23,6 +23,7 @@ import (
 // account that is not evaluated) but is reported in that account's status.
 func TestUnevaluatedAccountReportsWhatIsInForce(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	_, ns := frozenAccount(t, g)
 	orphanOwner := createAccount(t, g, "no-such-policy")
@@ -55,6 +56,7 @@ func TestUnevaluatedAccountReportsWhatIsInForce(t *testing.T) {
 // Warning Event, and goes once the obstacle is gone.
 func TestBlockedDeletionIsReported(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -99,6 +101,7 @@ func TestBlockedDeletionIsReported(t *testing.T) {
 // Event (and in Ready's message), not ignored silently.
 func TestIgnoredDecisionIsReported(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, nil)
 	acct := createAccount(t, g, policy.Name)
@@ -123,6 +126,7 @@ func TestIgnoredDecisionIsReported(t *testing.T) {
 // record, without restoring the tenant in between.
 func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
@@ -175,6 +179,7 @@ func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
 // list is still evaluated, enforced and recorded.
 func TestAccountWithManyNamespacesIsRecorded(t *testing.T) {
 	testenv.Require(t)
+	t.Parallel()
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.Enforcement.Warned = []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges}
