@@ -29,6 +29,8 @@ func defaultedPolicySpec() v1alpha1.AccountPolicySpec {
 		Thresholds:      v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 10},
 		NoticePeriod:    dur(336 * time.Hour),
 		RequireApproval: &yes,
+		Approvals:       v1alpha1.Approvals{Required: 1},
+		AppealWindow:    dur(336 * time.Hour),
 		RecoveryPeriod:  dur(0),
 		Enforcement: v1alpha1.Enforcement{
 			FinalNotice: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges},

@@ -145,6 +145,18 @@ type Enforcement struct {
 	Terminated []EnforcementAction `json:"terminated,omitempty"`
 }
 
+// Approvals says how many people must approve a termination.
+type Approvals struct {
+	// required is how many distinct people must approve, each during the
+	// current FinalNotice and none a reporter of an incident that counts.
+	// 1 by default.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=5
+	Required int32 `json:"required,omitempty"`
+}
+
 // Messages are the courteous texts carried in Events and notifications.
 type Messages struct {
 	// warned is sent when an account is Warned.
@@ -213,11 +225,24 @@ type AccountPolicySpec struct {
 	// +kubebuilder:default="336h"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="noticePeriod must be a non-negative duration such as \"336h\""
 	NoticePeriod *metav1.Duration `json:"noticePeriod,omitempty"`
-	// requireApproval: termination waits for spec.terminationApproval on the
-	// account. True by default.
+	// requireApproval: termination waits for approvals
+	// (spec.terminationApprovals on the account). True by default.
 	// +optional
 	// +kubebuilder:default=true
 	RequireApproval *bool `json:"requireApproval,omitempty"`
+	// approvals says how many approvals termination needs when
+	// requireApproval is true.
+	// +optional
+	// +kubebuilder:default={}
+	Approvals Approvals `json:"approvals,omitempty"`
+	// appealWindow: an undecided appeal of a counted incident keeps the
+	// account from being terminated if it was filed within this long after
+	// the later of the incident and the start of the account's FinalNotice.
+	// 14 days by default; 0 lets no appeal hold termination back.
+	// +optional
+	// +kubebuilder:default="336h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="appealWindow must be a non-negative duration such as \"336h\""
+	AppealWindow *metav1.Duration `json:"appealWindow,omitempty"`
 	// recoveryPeriod is how long the score must stay below a phase's
 	// threshold before the account steps down from it. 0 by default.
 	// +optional

@@ -33,6 +33,9 @@ const (
 	ReasonNoticePeriod = "NoticePeriod"
 	// ReasonAwaitingApproval: TerminationPending, waiting for approval.
 	ReasonAwaitingApproval = "AwaitingApproval"
+	// ReasonAppealPending: TerminationPending, a counted incident's appeal
+	// waits for a decision.
+	ReasonAppealPending = "AppealPending"
 	// ReasonNotPending: TerminationPending=False.
 	ReasonNotPending = "NotPending"
 	// ReasonHoldActive: Held=True; also TerminationPending=True when a hold

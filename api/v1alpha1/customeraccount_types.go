@@ -87,9 +87,12 @@ type Waiver struct {
 }
 
 // Incident is one entry in the account's ledger. Once recorded it never
-// changes, except that a waiver may be added once.
-// +kubebuilder:validation:XValidation:rule="self.category == oldSelf.category && self.severity == oldSelf.severity && self.occurredAt == oldSelf.occurredAt && self.reportedBy == oldSelf.reportedBy && self.summary == oldSelf.summary && self.attribution == oldSelf.attribution && has(self.points) == has(oldSelf.points) && (!has(self.points) || self.points == oldSelf.points)",message="a recorded incident cannot be edited; to stop it counting, waive it (set incidents[].waiver), or record a new incident with a new id"
+// changes, except that a waiver may be added once, and an appeal once, and
+// then its decision once.
+// +kubebuilder:validation:XValidation:rule="self.category == oldSelf.category && self.severity == oldSelf.severity && self.occurredAt == oldSelf.occurredAt && self.reportedBy == oldSelf.reportedBy && self.summary == oldSelf.summary && self.attribution == oldSelf.attribution && has(self.points) == has(oldSelf.points) && (!has(self.points) || self.points == oldSelf.points) && has(self.relayedBy) == has(oldSelf.relayedBy) && (!has(self.relayedBy) || self.relayedBy == oldSelf.relayedBy)",message="a recorded incident cannot be edited; to stop it counting, waive it (set incidents[].waiver), or record a new incident with a new id"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.waiver) || (has(self.waiver) && self.waiver == oldSelf.waiver)",message="an incident's waiver is final and cannot be changed or removed; record a new incident if the matter comes up again"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.appeal) || (has(self.appeal) && self.appeal.by == oldSelf.appeal.by && self.appeal.at == oldSelf.appeal.at && self.appeal.statement == oldSelf.appeal.statement && (!has(oldSelf.appeal.decision) || (has(self.appeal.decision) && self.appeal.decision == oldSelf.appeal.decision)))",message="an appeal is filed once and decided once: neither the appeal nor its decision can be changed or removed"
+// +kubebuilder:validation:XValidation:rule="!has(self.appeal) || !has(self.appeal.decision) || (self.appeal.decision.by != self.reportedBy && self.appeal.decision.by != self.appeal.by && (!has(self.relayedBy) || self.appeal.decision.by != self.relayedBy))",message="an appeal is decided by someone who neither reported the incident nor filed the appeal"
 type Incident struct {
 	// id identifies the incident within the account: lowercase letters,
 	// digits and '-', starting and ending with a letter or digit.
@@ -133,6 +136,75 @@ type Incident struct {
 	// and never changed or removed.
 	// +optional
 	Waiver *Waiver `json:"waiver,omitempty"`
+	// relayedBy names who recorded the incident on reportedBy's behalf (a
+	// support desk or a control plane that relays reports); empty when the
+	// reporter recorded it. The shipped admission policy admits a reportedBy
+	// other than the writer only from a writer allowed to report-on-behalf,
+	// and then requires relayedBy to be that writer.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	RelayedBy string `json:"relayedBy,omitempty"`
+	// appeal is the customer contesting the incident. It is filed once; its
+	// decision is added once. While undecided (and filed within the policy's
+	// appealWindow) it keeps the account from being terminated; an
+	// Overturned incident stops counting like a waived one.
+	// +optional
+	Appeal *Appeal `json:"appeal,omitempty"`
+}
+
+// Appeal is a customer contesting an incident.
+type Appeal struct {
+	// by names who filed the appeal (the customer, or the tool relaying it).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is when the appeal was filed.
+	// +required
+	At metav1.Time `json:"at"`
+	// statement is the customer's side of the story.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	Statement string `json:"statement"`
+	// decision decides the appeal, once.
+	// +optional
+	Decision *AppealDecision `json:"decision,omitempty"`
+}
+
+// AppealOutcome is how an appeal was decided.
+// +kubebuilder:validation:Enum=Upheld;Overturned
+type AppealOutcome string
+
+// The appeal outcomes.
+const (
+	// AppealUpheld: the incident stands and counts.
+	AppealUpheld AppealOutcome = "Upheld"
+	// AppealOverturned: the incident stops counting, like a waived one.
+	AppealOverturned AppealOutcome = "Overturned"
+)
+
+// AppealDecision decides an appeal.
+type AppealDecision struct {
+	// outcome is Upheld (the incident stands) or Overturned (it stops
+	// counting).
+	// +required
+	Outcome AppealOutcome `json:"outcome"`
+	// by names who decided: neither the incident's reporter nor the
+	// appellant.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	By string `json:"by"`
+	// at is when the appeal was decided.
+	// +required
+	At metav1.Time `json:"at"`
+	// reason explains the decision.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Reason string `json:"reason"`
 }
 
 // Hold pauses escalation (not de-escalation) until a moment.
@@ -269,12 +341,17 @@ type CustomerAccountSpec struct {
 	// hold pauses escalation until hold.until.
 	// +optional
 	Hold *Hold `json:"hold,omitempty"`
-	// terminationApproval is the human decision to terminate. It only counts
-	// if dated on or after the moment the account entered its current
-	// FinalNotice and first seen by the operator during it: an approval
-	// written in advance never counts.
+	// terminationApprovals are the human decisions to terminate, one per
+	// approver. An approval counts only if dated on or after the moment the
+	// account entered its current FinalNotice, first seen by the operator
+	// during it (one written in advance never counts), and given by someone
+	// who reported none of the incidents that count. The policy says how
+	// many distinct approvals termination needs (approvals.required).
 	// +optional
-	TerminationApproval *Decision `json:"terminationApproval,omitempty"`
+	// +listType=map
+	// +listMapKey=by
+	// +kubebuilder:validation:MaxItems=10
+	TerminationApprovals []Decision `json:"terminationApprovals,omitempty"`
 	// reinstatement lifts Terminated; incidents that occurred before
 	// reinstatement.at stop counting.
 	// +optional
@@ -446,13 +523,16 @@ type CustomerAccountStatus struct {
 	// nextEvaluation is the next moment the outcome can change with no edit.
 	// +optional
 	NextEvaluation *metav1.Time `json:"nextEvaluation,omitempty"`
-	// approvalObservation records when the operator first saw the current
-	// spec.terminationApproval and the account's phase then. An approval
+	// approvalObservations record when the operator first saw each of
+	// spec.terminationApprovals and the account's phase then. An approval
 	// counts only if first seen during the current FinalNotice, so one
 	// written in advance (even dated in the future) cannot stand in for the
 	// human decision.
 	// +optional
-	ApprovalObservation *ApprovalObservation `json:"approvalObservation,omitempty"`
+	// +listType=map
+	// +listMapKey=by
+	// +kubebuilder:validation:MaxItems=10
+	ApprovalObservations []ApprovalObservation `json:"approvalObservations,omitempty"`
 	// namespaces reports enforcement on the tenant namespaces: every one
 	// with something to say (an error, a warning, a note) first, then the
 	// rest by name, at most 64; namespaceSummary counts them all.

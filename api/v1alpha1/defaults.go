@@ -7,6 +7,7 @@ import "time"
 const (
 	DefaultWindow       = 90 * 24 * time.Hour
 	DefaultNoticePeriod = 14 * 24 * time.Hour
+	DefaultAppealWindow = 14 * 24 * time.Hour
 )
 
 // EffectiveWindow is the counting window, defaulted.
@@ -36,6 +37,23 @@ func (s *AccountPolicySpec) EffectiveRecoveryPeriod() time.Duration {
 // EffectiveRequireApproval reports whether termination needs an approval.
 func (s *AccountPolicySpec) EffectiveRequireApproval() bool {
 	return s.RequireApproval == nil || *s.RequireApproval
+}
+
+// EffectiveApprovalsRequired is how many distinct approvals termination
+// needs: 0 without requireApproval, else approvals.required (1 when unset).
+func (s *AccountPolicySpec) EffectiveApprovalsRequired() int {
+	if !s.EffectiveRequireApproval() {
+		return 0
+	}
+	return max(int(s.Approvals.Required), 1)
+}
+
+// EffectiveAppealWindow is the appeal window, defaulted.
+func (s *AccountPolicySpec) EffectiveAppealWindow() time.Duration {
+	if s.AppealWindow == nil {
+		return DefaultAppealWindow
+	}
+	return max(s.AppealWindow.Duration, 0)
 }
 
 // For returns the points of a severity, defaulted (an empty severity is Minor).

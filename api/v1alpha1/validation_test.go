@@ -24,6 +24,8 @@ const (
 	msgCannotRemove = "recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver)"
 	msgCannotEdit   = "a recorded incident cannot be edited; to stop it counting, waive it (set incidents[].waiver), or record a new incident with a new id"
 	msgWaiverFinal  = "an incident's waiver is final and cannot be changed or removed; record a new incident if the matter comes up again"
+	msgAppealFinal  = "an appeal is filed once and decided once: neither the appeal nor its decision can be changed or removed"
+	msgDecider      = "an appeal is decided by someone who neither reported the incident nor filed the appeal"
 	msgAscending    = "thresholds must be strictly ascending: warned < finalNotice < terminated"
 	msgHTTPS        = "webhook url must be an absolute https:// URL"
 	msgWindow       = `window must be a positive duration such as "2160h" (hours are the largest unit)`
@@ -48,6 +50,17 @@ func setKey(key string, v any) func(map[string]any) {
 }
 
 func withWaiver(s map[string]any) { incidentAt(s, 0)["waiver"] = waiver("Our outage caused it.") }
+
+func withAppeal(s map[string]any) {
+	incidentAt(s, 0)["appeal"] = map[string]any{"by": "customer", "at": "2026-10-06T09:00:00Z", "statement": "That is not what happened."}
+}
+
+func withDecision(by, outcome string) func(map[string]any) {
+	return func(s map[string]any) {
+		incidentAt(s, 0)["appeal"].(map[string]any)["decision"] = map[string]any{
+			"outcome": outcome, "by": by, "at": "2026-10-07T09:00:00Z", "reason": "Reviewed the recording."}
+	}
+}
 
 func rejections() []rejection {
 	contacts21 := make([]any, 21)
@@ -153,6 +166,24 @@ func rejections() []rejection {
 			incidentAt(s, 0)["waiver"] = waiver("Changed my mind.")
 		}, want: []string{"spec.incidents[0]", msgWaiverFinal}},
 		{name: "remove a waiver", create: withWaiver, update: dropInc("waiver"), want: []string{"spec.incidents[0]", msgWaiverFinal}},
+
+		// Appeals: filed once, decided once, by someone else.
+		{name: "edit an appeal's statement", create: withAppeal, update: func(s map[string]any) {
+			incidentAt(s, 0)["appeal"].(map[string]any)["statement"] = "A different story."
+		}, want: []string{"spec.incidents[0]", msgAppealFinal}},
+		{name: "withdraw an appeal", create: withAppeal, update: dropInc("appeal"), want: []string{"spec.incidents[0]", msgAppealFinal}},
+		{name: "change an appeal's decision", create: func(s map[string]any) { withAppeal(s); withDecision("ombudsman", "Upheld")(s) },
+			update: withDecision("ombudsman", "Overturned"), want: []string{"spec.incidents[0]", msgAppealFinal}},
+		{name: "the reporter decides the appeal", create: withAppeal, update: withDecision("support@vendor.example", "Upheld"),
+			want: []string{"spec.incidents[0]", msgDecider}},
+		{name: "the appellant decides the appeal", create: withAppeal, update: withDecision("customer", "Overturned"),
+			want: []string{"spec.incidents[0]", msgDecider}},
+		{name: "an unknown appeal outcome", create: withAppeal, update: withDecision("ombudsman", "Dismissed"),
+			want: []string{`spec.incidents[0].appeal.decision.outcome: Unsupported value: "Dismissed"`, `"Overturned"`}},
+		{name: "add relayedBy later", update: setInc("relayedBy", "control-plane"), want: []string{"spec.incidents[0]", msgCannotEdit}},
+		{name: "a second approval by the same person", create: setKey("terminationApprovals", []any{
+			map[string]any{"by": "dana", "at": "2026-10-05T12:00:00Z"}, map[string]any{"by": "dana", "at": "2026-10-06T12:00:00Z"},
+		}), want: []string{"spec.terminationApprovals[1]: Duplicate value"}},
 	}
 	for _, field := range []string{"id", "category", "occurredAt", "reportedBy", "summary"} {
 		cases = append(cases, rejection{name: "incident without " + field, create: dropInc(field),

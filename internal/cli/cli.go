@@ -63,7 +63,7 @@ type command struct {
 	setup func(a *app, fs *pflag.FlagSet) func(ctx context.Context, args []string) error
 }
 
-var commands = []command{reportCmd, waiveCmd, holdCmd, approveCmd, reinstateCmd, compactCmd, explainCmd, simulateCmd}
+var commands = []command{reportCmd, waiveCmd, appealCmd, decideAppealCmd, holdCmd, approveCmd, reinstateCmd, compactCmd, explainCmd, simulateCmd}
 
 // Run runs `kubectl account` with args (without the program name) and returns
 // the exit code. cfg, when not nil, is used instead of loading a kubeconfig.

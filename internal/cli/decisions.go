@@ -19,17 +19,36 @@ import (
 const timeFmt = time.RFC3339
 
 var holdCmd = command{
-	name: "hold", args: "ACCOUNT (--until RFC3339 | --for DURATION) --reason TEXT [--by WHO]",
+	name: "hold", args: "ACCOUNT (--until RFC3339 | --for DURATION | --lift) --reason TEXT [--by WHO]",
 	short: "Pause escalation (not de-escalation) until a moment, e.g. to present the issue to the customer.",
-	long:  "Example:\n  kubectl account hold initech --for 168h --reason 'Presenting the ticket load to their CTO.'\n",
+	long: "--lift ends the hold in place now, before its time.\n\n" +
+		"Example:\n  kubectl account hold initech --for 168h --reason 'Presenting the ticket load to their CTO.'\n" +
+		"  kubectl account hold initech --lift --reason 'The CTO declined to meet.'\n",
 	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
 		until := fs.String("until", "", "when the hold ends, RFC3339")
 		period := fs.Duration("for", 0, "how long the hold lasts from now, e.g. 72h")
-		reason := fs.String("reason", "", "why escalation is paused (required)")
+		lift := fs.Bool("lift", false, "end the hold in place now")
+		reason := fs.String("reason", "", "why escalation is paused, or why the hold ends early (required)")
 		by := fs.String("by", "", "who places the hold (default: your cluster user name, else $USER)")
 		return func(ctx context.Context, args []string) error {
 			if err := exactArgs(args, "ACCOUNT"); err != nil {
 				return err
+			}
+			if *lift {
+				if *until != "" || fs.Changed("for") {
+					return usagef("--lift ends the hold now: give no --until or --for with it")
+				}
+				if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
+					return err
+				}
+				return a.decide(ctx, *by, args[0], "hold", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
+					h := acct.Spec.Hold
+					if h == nil || !h.Until.After(a.now) {
+						return nil, "", fmt.Errorf("account %q has no hold in effect to lift", acct.Name)
+					}
+					return v1alpha1.Hold{Until: metav1.NewTime(a.now), By: who, Reason: "lifted early: " + *reason},
+						fmt.Sprintf("the hold by %s (until %s) is lifted as of now; escalation resumes", h.By, h.Until.UTC().Format(timeFmt)), nil
+				})
 			}
 			var end time.Time
 			switch {
@@ -79,12 +98,20 @@ var approveCmd = command{
 			if len(*note) > v1alpha1.MaxTextLength {
 				return usagef("--note is %d characters long; at most %d are allowed", len(*note), v1alpha1.MaxTextLength)
 			}
-			return a.decide(ctx, *by, args[0], "terminationApproval", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
-				if err := lifecycle.CanApprove(acct, a.now); err != nil {
+			return a.decide(ctx, *by, args[0], "terminationApprovals", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
+				if err := lifecycle.CanApprove(acct, who, a.now); err != nil {
 					return nil, "", fmt.Errorf("%w, so nothing was recorded (see kubectl account explain %s)", err, acct.Name)
 				}
-				return v1alpha1.Decision{By: who, At: metav1.NewTime(a.now), Note: *note},
-					fmt.Sprintf("termination approved at %s; it happens once the notice period has ended and the score still reaches the termination threshold", a.now.Format(timeFmt)), nil
+				// One approval per person: this one replaces any the same
+				// person gave in an earlier FinalNotice.
+				approvals := []v1alpha1.Decision{{By: who, At: metav1.NewTime(a.now), Note: *note}}
+				for _, d := range acct.Spec.TerminationApprovals {
+					if d.By != who {
+						approvals = append(approvals, d)
+					}
+				}
+				return approvals,
+					fmt.Sprintf("termination approved by %s at %s; it happens once the notice period has ended, the policy's approvals are all given and the score still reaches the termination threshold", who, a.now.Format(timeFmt)), nil
 			})
 		}
 	},

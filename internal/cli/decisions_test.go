@@ -68,15 +68,21 @@ func TestDecisions(t *testing.T) {
 		t.Errorf("hold output: %q", r.stdout)
 	}
 
-	// approve in FinalNotice: exactly spec.terminationApproval, dated now.
+	// approve in FinalNotice: exactly one entry of spec.terminationApprovals, dated now.
 	setPhase(t, name, v1alpha1.PhaseFinalNotice, now.Add(-time.Hour))
 	before = get(t, name)
 	run(t, "approve", name, "--note", "Reviewed with legal.", "--by", "dave").ok(t)
 	approved := get(t, name)
-	if a := approved.Spec.TerminationApproval; a == nil || a.By != "dave" || a.Note != "Reviewed with legal." || time.Since(a.At.Time) > time.Minute {
-		t.Fatalf("approval = %+v", a)
+	if as := approved.Spec.TerminationApprovals; len(as) != 1 || as[0].By != "dave" || as[0].Note != "Reviewed with legal." || time.Since(as[0].At.Time) > time.Minute {
+		t.Fatalf("approvals = %+v", as)
 	}
-	sameExcept(t, before, approved, "terminationApproval")
+	sameExcept(t, before, approved, "terminationApprovals")
+	// A second approval by the same person is refused; another person's is added.
+	run(t, "approve", name, "--by", "dave").fails(t, "dave already approved")
+	run(t, "approve", name, "--by", "erin").ok(t)
+	if as := get(t, name).Spec.TerminationApprovals; len(as) != 2 {
+		t.Errorf("approvals after erin = %+v", as)
+	}
 
 	// reinstate in Terminated: exactly spec.reinstatement.
 	terminatedAt := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)

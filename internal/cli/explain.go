@@ -112,6 +112,12 @@ func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution
 		}
 	}
 
+	if policy != nil {
+		if err := writeDecisions(p, acct, policy, now); err != nil {
+			return err
+		}
+	}
+
 	p.printf("\nConditions:\n")
 	if len(st.Conditions) == 0 {
 		p.printf("  none reported yet\n")
@@ -151,4 +157,45 @@ func joinPhases(ps []v1alpha1.AccountPhase) string {
 		s[i] = string(p)
 	}
 	return strings.Join(s, ", ")
+}
+
+// writeDecisions shows the termination approvals (which count, how many
+// are needed) and the appeals (decided or not, and who may still decide).
+func writeDecisions(p *printer, acct *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) error {
+	needed, verdicts := lifecycle.Approvals(acct, policy, now)
+	p.printf("\nApprovals (termination needs %d from different people who reported no counted incident):\n", needed)
+	if len(verdicts) == 0 {
+		p.printf("  none recorded\n")
+	}
+	for _, v := range verdicts {
+		status := "counts"
+		if v.Why != "" {
+			status = "does not count: " + v.Why
+		}
+		p.printf("  %s at %s: %s\n", v.By, v.At.UTC().Format(timeFmt), status)
+	}
+	var appeals []string
+	for i := range acct.Spec.Incidents {
+		inc := &acct.Spec.Incidents[i]
+		a := inc.Appeal
+		if a == nil {
+			continue
+		}
+		line := fmt.Sprintf("  %s: appealed by %s at %s: %q; ", inc.ID, a.By, a.At.UTC().Format(timeFmt), text.Truncate(a.Statement, 80))
+		if d := a.Decision; d != nil {
+			line += fmt.Sprintf("%s by %s at %s (%s)", d.Outcome, d.By, d.At.UTC().Format(timeFmt), d.Reason)
+		} else {
+			excluded := []string{inc.ReportedBy, a.By}
+			if inc.RelayedBy != "" {
+				excluded = append(excluded, inc.RelayedBy)
+			}
+			line += "undecided; anyone with decide-appeals may decide it except " + strings.Join(excluded, ", ")
+		}
+		appeals = append(appeals, line)
+	}
+	p.printf("\nAppeals (%d):\n", len(appeals))
+	for _, l := range appeals {
+		p.printf("%s\n", l)
+	}
+	return p.err
 }

@@ -121,27 +121,11 @@ var waiveCmd = command{
 		reason := fs.String("reason", "", "why the incident no longer counts (required)")
 		by := fs.String("by", "", "who waives it (default: your cluster user name, else $USER)")
 		return func(ctx context.Context, args []string) error {
-			if err := exactArgs(args, "ACCOUNT", "INCIDENT-ID"); err != nil {
-				return err
-			}
-			if err := checkID(args[1]); err != nil {
-				return err
-			}
 			if err := checkText("reason", *reason, v1alpha1.MaxTextLength); err != nil {
 				return err
 			}
-			c, who, err := a.clientAs(ctx, *by)
-			if err != nil {
-				return err
-			}
-			return a.editLedger(ctx, c, args[0], func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident) (*v1alpha1.Incident, error) {
+			return a.editIncident(ctx, args, *by, "waived", func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident, who string) (*v1alpha1.Incident, error) {
 				switch {
-				case old == nil:
-					ids := make([]string, len(acct.Spec.Incidents))
-					for i, inc := range acct.Spec.Incidents {
-						ids[i] = inc.ID
-					}
-					return nil, fmt.Errorf("account %q has no incident %q (recorded: %s)", acct.Name, args[1], orNone(strings.Join(ids, ", ")))
 				case old.Waiver != nil:
 					w := old.Waiver
 					return nil, fmt.Errorf("incident %q on account %q is already waived by %s at %s (%s); a waiver is final",
@@ -150,9 +134,33 @@ var waiveCmd = command{
 				waived := old.DeepCopy()
 				waived.Waiver = &v1alpha1.Waiver{By: who, At: metav1.NewTime(a.now), Reason: *reason}
 				return waived, nil
-			}, args[1], "waived")
+			})
 		}
 	},
+}
+
+// editIncident is a command on one recorded incident (ACCOUNT INCIDENT-ID):
+// it checks the arguments, acts as `by`, and lets edit return the incident
+// to apply; an id the account does not hold is refused, listing those it
+// does.
+func (a *app) editIncident(ctx context.Context, args []string, by, verb string,
+	edit func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident, who string) (*v1alpha1.Incident, error)) error {
+	if err := exactArgs(args, "ACCOUNT", "INCIDENT-ID"); err != nil {
+		return err
+	}
+	if err := checkID(args[1]); err != nil {
+		return err
+	}
+	c, who, err := a.clientAs(ctx, by)
+	if err != nil {
+		return err
+	}
+	return a.editLedger(ctx, c, args[0], func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident) (*v1alpha1.Incident, error) {
+		if old == nil {
+			return nil, noIncident(acct, args[1])
+		}
+		return edit(acct, old, who)
+	}, args[1], verb)
 }
 
 // editLedger reads the account, lets decide return the incident to apply

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -213,8 +214,10 @@ func logRecorded(ctx context.Context, s *accountScope) {
 	if t := s.transition; t != nil {
 		logger.Info("transition recorded", "from", t.From, "to", t.To, "reason", t.Reason, "score", st.Score)
 	}
-	if o := st.ApprovalObservation; o != nil && !equality.Semantic.DeepEqual(o, old.ApprovalObservation) {
-		logger.Info("termination approval seen", "by", o.By, "at", o.At.Time, "phase", o.Phase)
+	for _, o := range st.ApprovalObservations {
+		if !slices.ContainsFunc(old.ApprovalObservations, func(p v1alpha1.ApprovalObservation) bool { return equality.Semantic.DeepEqual(o, p) }) {
+			logger.Info("termination approval seen", "by", o.By, "at", o.At.Time, "phase", o.Phase)
+		}
 	}
 	was, now := meta.IsStatusConditionTrue(old.Conditions, v1alpha1.ConditionHeld), meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionHeld)
 	switch h := s.account.Spec.Hold; {

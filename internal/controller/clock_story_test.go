@@ -170,7 +170,7 @@ func storyServesTheFullNoticePeriod(t *testing.T, env *testenv.Env) {
 	// A person approves two hours later: Terminated at that moment.
 	approved := storyStart.Add(14*day + 2*time.Hour)
 	s.update("acme", func(a *v1alpha1.CustomerAccount) {
-		a.Spec.TerminationApproval = &v1alpha1.Decision{By: "head-of-support", At: metav1.NewTime(approved), Note: "Three documented incidents."}
+		a.Spec.TerminationApprovals = []v1alpha1.Decision{{By: "head-of-support", At: metav1.NewTime(approved), Note: "Three documented incidents."}}
 	})
 	a, _ = s.at(14*day+2*time.Hour, "acme")
 	g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseTerminated))

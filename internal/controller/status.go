@@ -36,7 +36,7 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 	status.VendorIncidents = d.Vendor
 	status.WaivedIncidents = d.Waived
 	status.PrimaryConcern = d.PrimaryConcern
-	status.ApprovalObservation = d.ApprovalObservation
+	status.ApprovalObservations = d.ApprovalObservations
 	status.NextEvaluation = nil
 	if d.NextEvaluation != nil {
 		// metav1.Time serializes whole seconds; round up so the stored value is

@@ -66,7 +66,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 	}, time.Second, pollEach).Should(Succeed())
 
 	update(g, acct.Name, func(a *v1alpha1.CustomerAccount) {
-		a.Spec.TerminationApproval = &v1alpha1.Decision{By: "head-of-support", At: metav1.Now(), Note: "Three documented incidents."}
+		a.Spec.TerminationApprovals = []v1alpha1.Decision{{By: "head-of-support", At: metav1.Now(), Note: "Three documented incidents."}}
 	})
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseTerminated)
 	g.Expect(condition(a, v1alpha1.ConditionTerminationPending).Status).To(Equal(metav1.ConditionFalse))

@@ -107,7 +107,7 @@ func TestIgnoredDecisionIsReported(t *testing.T) {
 	acct := createAccount(t, g, policy.Name)
 	waitPhase(g, acct.Name, v1alpha1.PhaseGood)
 	update(g, acct.Name, func(a *v1alpha1.CustomerAccount) {
-		a.Spec.TerminationApproval = &v1alpha1.Decision{By: "eager-manager", At: metav1.Now()}
+		a.Spec.TerminationApprovals = []v1alpha1.Decision{{By: "eager-manager", At: metav1.Now()}}
 	})
 	g.Eventually(func(g Gomega) {
 		var notes []string

@@ -22,7 +22,7 @@ type gateInput struct {
 type gate func(gateInput) (reason, message string, failed bool)
 
 // terminationGates run in order; the first failing one gives the reason.
-var terminationGates = []gate{noticeServed, approvalRecorded, notHeld}
+var terminationGates = []gate{noticeServed, approvalRecorded, noAppealPending, notHeld}
 
 type gateResult struct{ reason, message string }
 
@@ -41,29 +41,6 @@ func noticeServed(in gateInput) (string, string, bool) {
 	if in.f.now.Before(end) {
 		return v1alpha1.ReasonNoticePeriod, fmt.Sprintf("the %s notice period that began %s runs until %s",
 			fmtDuration(in.f.rules.notice), fmtTime(in.st.since), fmtTime(end)), true
-	}
-	return "", "", false
-}
-
-func approvalRecorded(in gateInput) (string, string, bool) {
-	if !in.f.rules.requireApproval {
-		return "", "", false
-	}
-	a := in.account.Spec.TerminationApproval
-	switch {
-	case a == nil:
-		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("no termination approval is recorded; one dated on or after %s, when this FinalNotice began, is needed",
-			fmtTime(in.st.since)), true
-	case !approvalSeenInNotice(in.f.approval, in.st.since):
-		o := in.f.approval
-		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s was first seen at %s while the account was %s, before this FinalNotice began at %s, so it does not count: an approval must be given during the notice; a new approval is needed",
-			a.By, fmtTime(o.SeenAt.Time), o.Phase, fmtTime(in.st.since)), true
-	case a.At.Time.Before(in.st.since):
-		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s at %s was given before this FinalNotice began at %s, so it does not count; a new approval is needed",
-			a.By, fmtTime(a.At.Time), fmtTime(in.st.since)), true
-	case a.At.After(in.f.now):
-		return v1alpha1.ReasonAwaitingApproval, fmt.Sprintf("the termination approval by %s is dated %s and counts only from then",
-			a.By, fmtTime(a.At.Time)), true
 	}
 	return "", "", false
 }
@@ -116,9 +93,12 @@ func terminationPending(f *facts, account *v1alpha1.CustomerAccount, st state) m
 		msgs[i] = g.message
 	}
 	c.Message = fmt.Sprintf("Score %d reaches the termination threshold (%d), but %s.", f.score, f.rules.th[terminated], strings.Join(msgs, "; also "))
-	if _, _, failed := approvalRecorded(gateInput{f, account, st}); f.rules.requireApproval && !failed {
-		a := account.Spec.TerminationApproval
-		c.Message += fmt.Sprintf(" Termination was approved by %s at %s.", a.By, fmtTime(a.At.Time))
+	if _, _, failed := approvalRecorded(gateInput{f, account, st}); f.rules.approvals > 0 && !failed {
+		var by []string
+		for _, a := range f.judgeApprovals(account, st).counted {
+			by = append(by, fmt.Sprintf("%s at %s", a.By, fmtTime(a.At.Time)))
+		}
+		c.Message += fmt.Sprintf(" Termination was approved by %s.", strings.Join(by, " and "))
 	}
 	return c
 }

@@ -43,11 +43,11 @@ type Decision struct {
 	// effect (a reinstatement not after the termination, an approval given
 	// outside a FinalNotice), each saying why, so none is ignored silently.
 	Ignored []string
-	// ApprovalObservation is what status.approvalObservation should say:
-	// the recorded one while it is about the same approval, else the
-	// approval seen now, in the phase recorded before this evaluation; nil
-	// with no approval.
-	ApprovalObservation *v1alpha1.ApprovalObservation
+	// ApprovalObservations are what status.approvalObservations should
+	// say: per approval, the recorded observation while it is about the
+	// same approval, else the approval seen now, in the phase recorded
+	// before this evaluation.
+	ApprovalObservations []v1alpha1.ApprovalObservation
 }
 
 // Transition is a phase change decided by Evaluate.
@@ -94,7 +94,7 @@ func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		}
 	}
 	f := newFacts(account, policy, now)
-	f.approval = observeApproval(account, st, now)
+	f.approvals = observeApprovals(account, st, now)
 	o := decide(f, account, st)
 	final, next := st, o.next
 	if o.transition != nil {
@@ -120,7 +120,7 @@ func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		Explanation:    explain(f, account, final, next),
 		Ignored:        ignoredDecisions(f, account, st),
 
-		ApprovalObservation: f.approval,
+		ApprovalObservations: f.approvals,
 	}
 	if len(d.Ignored) > 0 {
 		d.Explanation += " Ignored: " + strings.Join(d.Ignored, "; ") + "."
@@ -197,8 +197,10 @@ func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
 		}
 	case st.phase == finalNotice && f.level == terminated:
 		m.offer(st.since.Add(f.rules.notice), now, whyNoticeEnds)
-		if a := account.Spec.TerminationApproval; a != nil && f.rules.requireApproval && !a.At.Time.Before(st.since) {
-			m.offer(a.At.Time, now, whyApprovalDated)
+		for _, a := range account.Spec.TerminationApprovals {
+			if f.rules.approvals > 0 && !a.At.Time.Before(st.since) {
+				m.offer(a.At.Time, now, whyApprovalDated)
+			}
 		}
 	case f.level < st.phase:
 		f.offerRecovery(&m, st.phase)
@@ -214,40 +216,25 @@ func ignoredDecisions(f *facts, account *v1alpha1.CustomerAccount, st state) []s
 		out = append(out, fmt.Sprintf("the reinstatement by %s dated %s is not after the termination at %s, so it does not lift it; record a reinstatement dated after %s",
 			r.By, fmtTime(r.At.Time), fmtTime(st.since), fmtTime(st.since)))
 	}
-	if a := account.Spec.TerminationApproval; a != nil && f.rules.requireApproval {
+	for _, a := range account.Spec.TerminationApprovals {
+		if f.rules.approvals == 0 {
+			break
+		}
 		switch {
 		case st.phase < finalNotice && !a.At.Time.Before(st.since):
 			// (One from before this phase began is left over from an
 			// earlier FinalNotice, and not news.)
 			out = append(out, fmt.Sprintf("the termination approval by %s was given while the account is %s; an approval counts only when given during a FinalNotice",
 				a.By, st.phase.phase()))
-		case st.phase == finalNotice && (!approvalSeenInNotice(f.approval, st.since) || a.At.Time.Before(st.since)):
+		case st.phase == finalNotice && (!approvalSeenInNotice(f.observation(a.By), st.since) || a.At.Time.Before(st.since)):
 			out = append(out, fmt.Sprintf("the termination approval by %s was given before this FinalNotice began at %s and does not count",
 				a.By, fmtTime(st.since)))
+		case st.phase == finalNotice && len(f.reporters[a.By]) > 0:
+			out = append(out, fmt.Sprintf("the termination approval by %s does not count: %s reported the counted incident(s) %s",
+				a.By, a.By, strings.Join(f.reporters[a.By], ", ")))
 		}
 	}
 	return out
-}
-
-// observeApproval keeps the recorded observation of the termination
-// approval while it is about the same approval; a new approval is seen now,
-// in the phase recorded before this evaluation (so one seen in the very
-// evaluation that enters FinalNotice was written before it began).
-func observeApproval(account *v1alpha1.CustomerAccount, st state, now time.Time) *v1alpha1.ApprovalObservation {
-	a := account.Spec.TerminationApproval
-	if a == nil {
-		return nil
-	}
-	if o := account.Status.ApprovalObservation; o != nil && o.By == a.By && o.At.Equal(&a.At) {
-		return o.DeepCopy()
-	}
-	return &v1alpha1.ApprovalObservation{By: a.By, At: a.At, SeenAt: metav1.NewTime(now), Phase: st.phase.phase()}
-}
-
-// approvalSeenInNotice: the approval was first seen during the FinalNotice
-// that began at since.
-func approvalSeenInNotice(o *v1alpha1.ApprovalObservation, since time.Time) bool {
-	return o != nil && o.Phase == v1alpha1.PhaseFinalNotice && !o.SeenAt.Time.Before(since)
 }
 
 func heldAt(account *v1alpha1.CustomerAccount, now time.Time) bool {

@@ -29,8 +29,11 @@ func writeWhatNext(b *strings.Builder, f *facts, to rank) {
 		fmt.Fprintf(b, " FinalNotice follows if the score reaches %d.", f.rules.th[finalNotice])
 	case finalNotice:
 		fmt.Fprintf(b, " Termination is possible from %s if the score still reaches %d", fmtTime(f.now.Add(f.rules.notice)), f.rules.th[terminated])
-		if f.rules.requireApproval {
+		switch n := f.rules.approvals; {
+		case n == 1:
 			fmt.Fprintf(b, " and a termination approval dated on or after %s is recorded", fmtTime(f.now))
+		case n > 1:
+			fmt.Fprintf(b, " and %d termination approvals by different people, dated on or after %s, are recorded", n, fmtTime(f.now))
 		}
 		b.WriteString(".")
 	}
@@ -40,8 +43,8 @@ func terminatedTransition(f *facts, account *v1alpha1.CustomerAccount, st state)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Score %d still reaches the termination threshold (%d) and the %s notice period that began %s has ended",
 		f.score, f.rules.th[terminated], fmtDuration(f.rules.notice), fmtTime(st.since))
-	if a := account.Spec.TerminationApproval; f.rules.requireApproval && a != nil {
-		fmt.Fprintf(&b, "; %s approved termination at %s", a.By, fmtTime(a.At.Time))
+	if who := approvedBy(f, account, st); who != "" {
+		fmt.Fprintf(&b, "; %s", who)
 	}
 	b.WriteString(", so the account is Terminated. It stays Terminated until a reinstatement is recorded.")
 	return &Transition{From: v1alpha1.PhaseFinalNotice, To: v1alpha1.PhaseTerminated, Reason: v1alpha1.ReasonTerminated, Message: b.String()}

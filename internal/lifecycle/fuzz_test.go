@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,6 +74,8 @@ func (g *gen) policy() *v1alpha1.AccountPolicy {
 		no := false
 		s.RequireApproval = &no
 	}
+	s.Approvals.Required = int32(g.intn(4)) // 0 takes the default, 1
+	s.AppealWindow = []*metav1.Duration{nil, dur(0), dur(g.days(20))}[g.intn(3)]
 	s.SeverityPoints = v1alpha1.SeverityPoints{Minor: g.points(3), Major: g.points(4), Critical: g.points(9)}
 	s.CategoryWeights = v1alpha1.CategoryWeights{Abuse: g.points(3), SupportLoad: g.points(2), NonPayment: i32(1), PolicyViolation: g.points(3), PoorFit: nil, Other: g.points(2)}
 	w := int32(1 + g.intn(5))
@@ -97,7 +100,20 @@ func (g *gen) incident(id string) v1alpha1.Incident {
 	if g.intn(5) == 0 {
 		waived(g.moment())(&i)
 	}
+	i.ReportedBy = g.reporter()
+	if g.intn(4) == 0 {
+		i.Appeal = &v1alpha1.Appeal{By: "customer", At: mt(g.moment()), Statement: "not what happened"}
+		if g.intn(2) == 0 {
+			outcome := []v1alpha1.AppealOutcome{v1alpha1.AppealUpheld, v1alpha1.AppealOverturned}[g.intn(2)]
+			i.Appeal.Decision = &v1alpha1.AppealDecision{Outcome: outcome, By: "ombudsman", At: mt(g.moment()), Reason: "reviewed"}
+		}
+	}
 	return i
+}
+
+// reporter is one of a few people, some of whom also approve.
+func (g *gen) reporter() string {
+	return []string{"support", "vp-sales", "dana", "ops"}[g.intn(4)]
 }
 
 func (g *gen) account() *v1alpha1.CustomerAccount {
@@ -116,10 +132,15 @@ func (g *gen) account() *v1alpha1.CustomerAccount {
 	if g.intn(3) == 0 {
 		approval(g.moment())(a)
 		if g.intn(2) == 0 {
-			// Already seen, at some moment in some phase.
-			a.Status.ApprovalObservation = &v1alpha1.ApprovalObservation{
-				By: a.Spec.TerminationApproval.By, At: a.Spec.TerminationApproval.At,
-				SeenAt: metav1.NewTime(g.moment()), Phase: phases[1+g.intn(len(phases)-1)],
+			// A second approver, who may be a reporter.
+			approvalBy(g.reporter(), g.moment())(a)
+		}
+		for _, ap := range a.Spec.TerminationApprovals {
+			if g.intn(2) == 0 {
+				// Already seen, at some moment in some phase.
+				a.Status.ApprovalObservations = append(a.Status.ApprovalObservations, v1alpha1.ApprovalObservation{
+					By: ap.By, At: ap.At, SeenAt: metav1.NewTime(g.moment()), Phase: phases[1+g.intn(len(phases)-1)],
+				})
 			}
 		}
 	}
@@ -208,12 +229,23 @@ func checkDecision(t *testing.T, account *v1alpha1.CustomerAccount, policy *v1al
 	if d.Phase == v1alpha1.PhaseTerminated && prev.phase != terminated {
 		// (a) only a full, approved FinalNotice ends in termination.
 		// The approval must also have been first seen during this FinalNotice.
-		a := account.Spec.TerminationApproval
-		approved := !r.requireApproval || a != nil && !a.At.Time.Before(prev.since) && !a.At.Time.After(now) &&
-			d.ApprovalObservation != nil && d.ApprovalObservation.Phase == v1alpha1.PhaseFinalNotice && !d.ApprovalObservation.SeenAt.Time.Before(prev.since)
-		if prev.phase != finalNotice || now.Sub(prev.since) < r.notice || !approved || heldAt(account, now) || int64(d.Score) < r.th[terminated] {
-			t.Fatalf("(a) terminated from %s since %s at %s (notice %s, approved %v, score %d): %s",
-				prev.phase.phase(), fmtTime(prev.since), fmtTime(now), r.notice, approved, d.Score, d.Transition.Message)
+		// Four eyes: only approvals by people who reported (or relayed)
+		// no counted incident count, each person once.
+		approvals := 0
+		for _, a := range account.Spec.TerminationApprovals {
+			seen := slices.ContainsFunc(d.ApprovalObservations, func(o v1alpha1.ApprovalObservation) bool {
+				return o.By == a.By && o.Phase == v1alpha1.PhaseFinalNotice && !o.SeenAt.Time.Before(prev.since)
+			})
+			if seen && !a.At.Time.Before(prev.since) && !a.At.Time.After(now) && !reportedCounted(account, policy, a.By, now) {
+				approvals++
+			}
+		}
+		approved := approvals >= r.approvals
+		// (d) no counted incident has an undecided appeal filed in time.
+		appealed := pendingAppealIn(account, policy, prev.since, r.appealWindow, now)
+		if prev.phase != finalNotice || now.Sub(prev.since) < r.notice || !approved || appealed != "" || heldAt(account, now) || int64(d.Score) < r.th[terminated] {
+			t.Fatalf("(a) terminated from %s since %s at %s (notice %s, approvals %d of %d, appeal pending %q, score %d): %s",
+				prev.phase.phase(), fmtTime(prev.since), fmtTime(now), r.notice, approvals, r.approvals, appealed, d.Score, d.Transition.Message)
 		}
 	}
 	var score int64
@@ -296,6 +328,39 @@ func withState(account *v1alpha1.CustomerAccount, d Decision) *v1alpha1.Customer
 	a.Status.Phase = d.Phase
 	since := metav1.NewTime(d.PhaseSince)
 	a.Status.PhaseSince = &since
-	a.Status.ApprovalObservation = d.ApprovalObservation
+	a.Status.ApprovalObservations = d.ApprovalObservations
 	return a
+}
+
+// reportedCounted says who reported or relayed an incident that counts at
+// now, judged by Counts alone.
+func reportedCounted(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, who string, now time.Time) bool {
+	for i := range account.Spec.Incidents {
+		inc := &account.Spec.Incidents[i]
+		if ok, _ := Counts(account, policy, inc, now); ok && (inc.ReportedBy == who || inc.RelayedBy == who) {
+			return true
+		}
+	}
+	return false
+}
+
+// pendingAppealIn is the id of a counted incident whose appeal, filed
+// within the window after the later of the incident and the FinalNotice
+// that began at since, is undecided at now ("" if none).
+func pendingAppealIn(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, since time.Time, window time.Duration, now time.Time) string {
+	for i := range account.Spec.Incidents {
+		inc := &account.Spec.Incidents[i]
+		a := inc.Appeal
+		if ok, _ := Counts(account, policy, inc, now); !ok || a == nil || a.At.After(now) || (a.Decision != nil && !a.Decision.At.After(now)) {
+			continue
+		}
+		from := inc.OccurredAt.Time
+		if since.After(from) {
+			from = since
+		}
+		if !a.At.After(from.Add(window)) {
+			return inc.ID
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,9 +76,13 @@ func hold(until time.Time) accOpt {
 	}
 }
 
-func approval(when time.Time) accOpt {
+func approval(when time.Time) accOpt { return approvalBy("vp-sales", when) }
+
+// approvalBy adds (or replaces) who's termination approval.
+func approvalBy(who string, when time.Time) accOpt {
 	return func(a *v1alpha1.CustomerAccount) {
-		a.Spec.TerminationApproval = &v1alpha1.Decision{By: "vp-sales", At: mt(when)}
+		a.Spec.TerminationApprovals = slices.DeleteFunc(a.Spec.TerminationApprovals, func(d v1alpha1.Decision) bool { return d.By == who })
+		a.Spec.TerminationApprovals = append(a.Spec.TerminationApprovals, v1alpha1.Decision{By: who, At: mt(when)})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 const (
 	NotCountedVendor              = "vendor-caused"
 	NotCountedWaived              = "waived"
+	NotCountedOverturned          = "overturned on appeal"
 	NotCountedNotYetOccurred      = "not yet occurred"
 	NotCountedBeforeReinstatement = "before reinstatement"
 	NotCountedExpired             = "expired"
@@ -28,7 +29,7 @@ type incidentInput struct {
 type incidentCheck func(incidentInput) (reason string, failed bool)
 
 // incidentChecks run in order; the first failure is the reason reported.
-var incidentChecks = []incidentCheck{isVendorCaused, isWaived, hasNotOccurred, isBeforeReinstatement, hasExpired}
+var incidentChecks = []incidentCheck{isVendorCaused, isWaived, isOverturned, hasNotOccurred, isBeforeReinstatement, hasExpired}
 
 func isVendorCaused(in incidentInput) (string, bool) {
 	return NotCountedVendor, in.inc.Attribution == v1alpha1.AttributionVendor
@@ -36,6 +37,11 @@ func isVendorCaused(in incidentInput) (string, bool) {
 
 func isWaived(in incidentInput) (string, bool) {
 	return NotCountedWaived, in.inc.Waiver != nil
+}
+
+func isOverturned(in incidentInput) (string, bool) {
+	at := overturnedAt(in.inc)
+	return NotCountedOverturned, at != nil && !at.After(in.now)
 }
 
 func hasNotOccurred(in incidentInput) (string, bool) {
@@ -54,8 +60,9 @@ func hasExpired(in incidentInput) (string, bool) {
 }
 
 // Counts reports whether the incident counts against the account at now and,
-// if not, why: NotCountedVendor, NotCountedWaived, NotCountedNotYetOccurred,
-// NotCountedBeforeReinstatement or NotCountedExpired. Evaluate uses the same
+// if not, why: NotCountedVendor, NotCountedWaived, NotCountedOverturned,
+// NotCountedNotYetOccurred, NotCountedBeforeReinstatement or
+// NotCountedExpired. Evaluate uses the same
 // rules.
 func Counts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, inc *v1alpha1.Incident, now time.Time) (bool, string) {
 	if inc == nil {

@@ -44,6 +44,8 @@ type rules struct {
 	notice          time.Duration
 	recovery        time.Duration
 	requireApproval bool
+	approvals       int // distinct approvals termination needs (0: none)
+	appealWindow    time.Duration
 	th              [4]int64 // th[r]: score at which phase r is reached; th[good] unused
 }
 
@@ -55,6 +57,8 @@ func rulesOf(p *v1alpha1.AccountPolicy) rules {
 		notice:          s.EffectiveNoticePeriod(),
 		recovery:        s.EffectiveRecoveryPeriod(),
 		requireApproval: s.EffectiveRequireApproval(),
+		approvals:       s.EffectiveApprovalsRequired(),
+		appealWindow:    s.EffectiveAppealWindow(),
 		th:              [4]int64{0, int64(s.Thresholds.Warned), int64(s.Thresholds.FinalNotice), int64(s.Thresholds.Terminated)},
 	}
 	return r

@@ -9,18 +9,30 @@ import (
 )
 
 func TestCanApprove(t *testing.T) {
+	reported := func(a *v1alpha1.CustomerAccount) {
+		a.Spec.Incidents = append(a.Spec.Incidents, inc("rude", at(day), func(i *v1alpha1.Incident) { i.ReportedBy = "vp-sales" }))
+	}
 	for _, tc := range []struct {
 		name    string
 		account *v1alpha1.CustomerAccount
 		err     string
+		// again: a second approval by the same person, which the plugin
+		// refuses as pointless and the engine takes as a replacement.
+		again bool
 	}{
-		{"in FinalNotice", acct(v1alpha1.PhaseFinalNotice, at(day)), ""},
-		{"Warned", acct(v1alpha1.PhaseWarned, at(day)), `"acme" is Warned, not in FinalNotice`},
-		{"new", acct("", time.Time{}), "not yet evaluated, not in FinalNotice"},
-		{"Terminated", acct(v1alpha1.PhaseTerminated, at(day)), "is Terminated, not in FinalNotice"},
+		{"in FinalNotice", acct(v1alpha1.PhaseFinalNotice, at(day)), "", false},
+		{"Warned", acct(v1alpha1.PhaseWarned, at(day)), `"acme" is Warned, not in FinalNotice`, false},
+		{"new", acct("", time.Time{}), "not yet evaluated, not in FinalNotice", false},
+		{"Terminated", acct(v1alpha1.PhaseTerminated, at(day)), "is Terminated, not in FinalNotice", false},
+		{"the approver reported an incident", acct(v1alpha1.PhaseFinalNotice, at(day), reported), "vp-sales reported incident(s) rude", false},
+		{"the approver's incident was waived", acct(v1alpha1.PhaseFinalNotice, at(day), reported, func(a *v1alpha1.CustomerAccount) {
+			waived(at(day))(&a.Spec.Incidents[0])
+		}), "", false},
+		{"already approved in this FinalNotice", acct(v1alpha1.PhaseFinalNotice, at(day), approvalBy("vp-sales", at(day))), "vp-sales already approved", true},
+		{"approved in an earlier FinalNotice", acct(v1alpha1.PhaseFinalNotice, at(day), approvalBy("vp-sales", at(0))), "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CanApprove(tc.account, at(2*day))
+			err := CanApprove(tc.account, "vp-sales", at(2*day))
 			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 				t.Errorf("CanApprove = %v, want %q", err, tc.err)
 			}
@@ -29,7 +41,7 @@ func TestCanApprove(t *testing.T) {
 			approval(at(2 * day))(a)
 			d := Evaluate(a, pol(), at(2*day))
 			ignored := strings.Contains(strings.Join(d.Ignored, " "), "approval")
-			if (err == nil) == ignored && tc.account.Status.Phase != v1alpha1.PhaseTerminated {
+			if (err == nil) == ignored && tc.account.Status.Phase != v1alpha1.PhaseTerminated && !tc.again {
 				t.Errorf("CanApprove = %v but the engine ignored the approval: %v", err, ignored)
 			}
 		})

@@ -82,7 +82,7 @@ func TestEvaluateTermination(t *testing.T) {
 		},
 		{
 			name:    "an observation of another approval is replaced: the new one is seen now",
-			account: fn(approval(at(82*day)), seen(at(70*day), v1alpha1.PhaseWarned), func(a *v1alpha1.CustomerAccount) { a.Status.ApprovalObservation.By = "someone-else" }),
+			account: fn(approval(at(82*day)), seen(at(70*day), v1alpha1.PhaseWarned), func(a *v1alpha1.CustomerAccount) { a.Status.ApprovalObservations[0].At = mt(at(81 * day)) }),
 			now:     at(100 * day),
 			want:    want{phase: v1alpha1.PhaseTerminated, since: at(100 * day), from: v1alpha1.PhaseFinalNotice, reason: v1alpha1.ReasonTerminated, score: 9, next: at(165 * day)},
 		},
@@ -226,8 +226,10 @@ func TestEvaluateTerminatedAndReinstated(t *testing.T) {
 // seen records that the account's approval was first seen at `when` in phase.
 func seen(when time.Time, phase v1alpha1.AccountPhase) accOpt {
 	return func(a *v1alpha1.CustomerAccount) {
-		ap := a.Spec.TerminationApproval
-		a.Status.ApprovalObservation = &v1alpha1.ApprovalObservation{By: ap.By, At: ap.At, SeenAt: mt(when), Phase: phase}
+		a.Status.ApprovalObservations = nil
+		for _, ap := range a.Spec.TerminationApprovals {
+			a.Status.ApprovalObservations = append(a.Status.ApprovalObservations, v1alpha1.ApprovalObservation{By: ap.By, At: ap.At, SeenAt: mt(when), Phase: phase})
+		}
 	}
 }
 
@@ -238,7 +240,10 @@ func TestApprovalWrittenInAdvanceNeverCounts(t *testing.T) {
 	policy := pol()
 	a := acct(v1alpha1.PhaseGood, at(0), approval(at(60*day)))
 	d := Evaluate(a, policy, at(10*day))
-	if o := d.ApprovalObservation; o == nil || o.Phase != v1alpha1.PhaseGood || !o.SeenAt.Time.Equal(at(10*day)) {
+	if len(d.ApprovalObservations) != 1 {
+		t.Fatalf("observations %+v, want one", d.ApprovalObservations)
+	}
+	if o := d.ApprovalObservations[0]; o.Phase != v1alpha1.PhaseGood || !o.SeenAt.Time.Equal(at(10*day)) {
 		t.Fatalf("observation %+v, want seen at day 10 while Good", o)
 	}
 	a = withState(a, d)

@@ -15,6 +15,7 @@ const (
 	whyHoldEnds      = "the hold ends"
 	whyNoticeEnds    = "the notice period ends"
 	whyApprovalDated = "the termination approval's date arrives"
+	whyAppeal        = "an appeal's filing or decision takes effect"
 	whyReinstated    = "the reinstatement's date arrives"
 	whyRecovered     = "the recovery period ends"
 	whyTransitionDue = "another transition is due at once"
@@ -75,8 +76,13 @@ type facts struct {
 
 	scoreChange moment // next time the counted set changes
 
-	// approval is when the termination approval was first seen (nil: none).
-	approval *v1alpha1.ApprovalObservation
+	// approvals are when each termination approval was first seen.
+	approvals []v1alpha1.ApprovalObservation
+	// reporters maps each reporter (or relay) of a counted incident to the
+	// ids it reported: none of them counts as an approver.
+	reporters map[string][]string
+	// appeals are the undecided appeals of counted incidents.
+	appeals []pendingAppeal
 }
 
 // newFacts reads the ledger once. For the recovery rule it builds the score
@@ -99,19 +105,36 @@ func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 			continue
 		}
 		start, end := span(inc, reinstated, f.rules.window)
+		stopped := inc.Waiver != nil
 		if inc.Waiver != nil {
 			f.waived++
 			end = minTime(end, inc.Waiver.At.Time)
+		}
+		if at := overturnedAt(inc); at != nil {
+			// An overturned appeal stops the incident counting from the
+			// decision on, like a waiver.
+			if !stopped {
+				f.waived++
+			}
+			stopped = stopped || !at.After(now)
+			end = minTime(end, *at)
+		}
+		if a := inc.Appeal; a != nil {
+			f.scoreChange.offer(a.At.Time, now, whyAppeal)
+			if a.Decision != nil {
+				f.scoreChange.offer(a.Decision.At.Time, now, whyAppeal)
+			}
 		}
 		if !start.Before(end) {
 			continue
 		}
 		pts := int64(Points(policy, inc))
-		if inc.Waiver == nil {
+		if !stopped {
 			if !start.After(now) && now.Before(end) {
 				f.score += pts
 				f.counted++
 				f.categoryPoints[categoryIndex(inc.Category)] += pts
+				f.countedBy(inc)
 			}
 			f.scoreChange.offer(start, now, whyOccurs)
 			f.scoreChange.offer(end, now, whyExpires)
@@ -217,4 +240,20 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// countedBy notes who reported (and relayed) a counted incident, and its
+// appeal if undecided.
+func (f *facts) countedBy(inc *v1alpha1.Incident) {
+	if f.reporters == nil {
+		f.reporters = map[string][]string{}
+	}
+	for _, who := range []string{inc.ReportedBy, inc.RelayedBy} {
+		if who != "" && !slices.Contains(f.reporters[who], inc.ID) {
+			f.reporters[who] = append(f.reporters[who], inc.ID)
+		}
+	}
+	if undecided(inc, f.now) {
+		f.appeals = append(f.appeals, pendingAppeal{incident: inc.ID, by: inc.Appeal.By, at: inc.Appeal.At.Time, occurredAt: inc.OccurredAt.Time})
+	}
 }

@@ -44,13 +44,20 @@ func Account(a *v1alpha1.CustomerAccount) {
 		inc.Severity = intern(inc.Severity)
 		inc.Attribution = intern(inc.Attribution)
 		inc.ReportedBy = intern(inc.ReportedBy)
+		inc.RelayedBy = intern(inc.RelayedBy)
 		if w := inc.Waiver; w != nil {
 			w.By = intern(w.By)
 		}
+		if ap := inc.Appeal; ap != nil && ap.Decision != nil {
+			ap.Decision.By = intern(ap.Decision.By)
+			ap.Decision.Outcome = intern(ap.Decision.Outcome)
+		}
 	}
+	a.Spec.TerminationApprovals = exact(a.Spec.TerminationApprovals)
 	st := &a.Status
 	st.Phase = intern(st.Phase)
 	st.PrimaryConcern = intern(st.PrimaryConcern)
+	st.ApprovalObservations = exact(st.ApprovalObservations)
 	st.History = exact(st.History)
 	for i := range st.History {
 		h := &st.History[i]
