@@ -42,6 +42,7 @@ helm-crds: ## Copy the generated CRDs and RBAC rules into the Helm chart (manife
 	rm -f $(CHART)/crds/*.yaml
 	cp config/crd/bases/*.yaml $(CHART)/crds/
 	cp config/rbac/role.yaml $(CHART)/files/role.yaml
+	cp config/rbac/decision_roles.yaml $(CHART)/files/decision_roles.yaml
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
