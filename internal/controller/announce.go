@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 	"github.com/accountops/account-lifecycle-operator/internal/text"
 )
@@ -100,9 +101,16 @@ func transitionEvent(name string, account *v1alpha1.CustomerAccount, policy *v1a
 	if t.To == v1alpha1.PhaseFinalNotice || t.To == v1alpha1.PhaseTerminated {
 		eventType = corev1.EventTypeWarning
 	}
+	// The message says why and what next, the courtesy text (on
+	// termination, the referral) follows, and the statement adds the
+	// counted incidents and how to appeal: the part cut first when the
+	// note is too long for an Event (the notification carries it whole).
 	note := t.Message
 	if courtesy := policy.Spec.Messages.For(t.From, t.To); courtesy != "" {
 		note = note + " " + courtesy
+	}
+	if s := lifecycle.StatementFor(account, policy, t).Text(); s != "" {
+		note += " " + s
 	}
 	host, _ := os.Hostname()
 	return &eventsv1.Event{

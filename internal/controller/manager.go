@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -88,6 +90,11 @@ func SetupAll(mgr ctrl.Manager, opts Options) error {
 	metrics.SetPendingSource(func() (int, time.Time, error) {
 		return pendingNotifications(context.Background(), mgr.GetCache())
 	}, now.Now)
+	metrics.SetDecisionSources(func() (int, time.Time, error) {
+		return awaitingApproval(context.Background(), mgr.GetCache())
+	}, func() (int, time.Time, error) {
+		return pendingAppeals(context.Background(), mgr.GetCache())
+	}, now.Now)
 	recorder := mgr.GetEventRecorder("account-lifecycle-operator")
 	c := opts.Client
 	if c == nil {
@@ -127,22 +134,56 @@ func UncachedObjects() []client.Object {
 // and sink) of every cached account and finds the oldest one's transition
 // time.
 func pendingNotifications(ctx context.Context, c client.Reader) (int, time.Time, error) {
+	return countAccounts(ctx, c, func(a *v1alpha1.CustomerAccount, add func(int, time.Time)) {
+		for _, h := range a.Status.History {
+			if pending := len(notify.Undelivered(h)); pending > 0 {
+				add(pending, h.At.Time)
+			}
+		}
+	})
+}
+
+// awaitingApproval counts the cached accounts whose termination waits for
+// approval, and finds when the oldest of them entered FinalNotice.
+func awaitingApproval(ctx context.Context, c client.Reader) (int, time.Time, error) {
+	return countAccounts(ctx, c, func(a *v1alpha1.CustomerAccount, add func(int, time.Time)) {
+		st := &a.Status
+		c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionTerminationPending)
+		if st.Phase == v1alpha1.PhaseFinalNotice && c != nil && c.Status == metav1.ConditionTrue && c.Reason == v1alpha1.ReasonAwaitingApproval && st.PhaseSince != nil {
+			add(1, st.PhaseSince.Time)
+		}
+	})
+}
+
+// pendingAppeals counts the undecided appeals of every cached account and
+// finds when the oldest was filed.
+func pendingAppeals(ctx context.Context, c client.Reader) (int, time.Time, error) {
+	return countAccounts(ctx, c, func(a *v1alpha1.CustomerAccount, add func(int, time.Time)) {
+		for _, inc := range a.Spec.Incidents {
+			if ap := inc.Appeal; ap != nil && ap.Decision == nil {
+				add(1, ap.At.Time)
+			}
+		}
+	})
+}
+
+// countAccounts lists the cached accounts without copying them and lets
+// each add what it counts, with the moment of each; it returns the total
+// and the oldest moment.
+func countAccounts(ctx context.Context, c client.Reader, each func(a *v1alpha1.CustomerAccount, add func(n int, at time.Time))) (int, time.Time, error) {
 	var list v1alpha1.CustomerAccountList
 	if err := c.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return 0, time.Time{}, err
 	}
-	n, oldest := 0, time.Time{}
-	for i := range list.Items {
-		for _, h := range list.Items[i].Status.History {
-			pending := len(notify.Undelivered(h))
-			if pending == 0 {
-				continue
-			}
-			n += pending
-			if oldest.IsZero() || h.At.Time.Before(oldest) {
-				oldest = h.At.Time
-			}
+	total, oldest := 0, time.Time{}
+	add := func(n int, at time.Time) {
+		total += n
+		if oldest.IsZero() || at.Before(oldest) {
+			oldest = at
 		}
 	}
-	return n, oldest, nil
+	for i := range list.Items {
+		each(&list.Items[i], add)
+	}
+	return total, oldest, nil
 }

@@ -94,6 +94,9 @@ func TestStoryAbuseToTermination(t *testing.T) {
 				termination = true
 				g.Expect(e.Type).To(Equal("Warning"))
 				g.Expect(e.Note).To(ContainSubstring("Example Corp may be a better fit"))
+				// The statement of reasons: what counted, and how to appeal.
+				g.Expect(e.Note).To(ContainSubstring("Counted: swore-at-support-1 (Abuse, "))
+				g.Expect(e.Note).To(ContainSubstring("To contest an incident listed, appeal it (kubectl account appeal " + acct.Name))
 			}
 		}
 		g.Expect(termination).To(BeTrue())

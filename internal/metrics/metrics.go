@@ -50,7 +50,7 @@ const (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(Transitions, EnforcementErrors, AccountsByPhase, Notifications, pending)
+	crmetrics.Registry.MustRegister(Transitions, EnforcementErrors, AccountsByPhase, Notifications, pending, awaitingApproval, appealsPending)
 	// Every known series exists from the start at 0, so a rate() or an
 	// alert on one works before its first increment.
 	for _, from := range v1alpha1.Phases {
@@ -75,6 +75,15 @@ func SetPendingSource(src PendingSource, now func() time.Time) {
 	pending.src.Store(&pendingSource{src, now})
 }
 
+// SetDecisionSources set where the gauges of decisions waiting for people
+// come from: accounts whose termination waits for approval (with the moment
+// the oldest entered FinalNotice) and undecided appeals (with the moment
+// the oldest was filed), so a team can hold itself to a response time.
+func SetDecisionSources(approvals, appeals PendingSource, now func() time.Time) {
+	awaitingApproval.src.Store(&pendingSource{approvals, now})
+	appealsPending.src.Store(&pendingSource{appeals, now})
+}
+
 var pending = &pendingCollector{
 	count: prometheus.NewDesc("account_lifecycle_notifications_pending",
 		"Notifications recorded in accounts' history and not yet delivered.", nil, nil),
@@ -82,13 +91,27 @@ var pending = &pendingCollector{
 		"Age of the oldest undelivered notification's transition (0 when none is pending).", nil, nil),
 }
 
+var awaitingApproval = &pendingCollector{
+	count: prometheus.NewDesc("account_lifecycle_accounts_awaiting_approval",
+		"Accounts in FinalNotice whose termination waits for approval (TerminationPending reason AwaitingApproval).", nil, nil),
+	age: prometheus.NewDesc("account_lifecycle_approval_oldest_wait_seconds",
+		"Time since the oldest account awaiting approval entered its FinalNotice (0 when none waits).", nil, nil),
+}
+
+var appealsPending = &pendingCollector{
+	count: prometheus.NewDesc("account_lifecycle_appeals_pending",
+		"Appeals of incidents filed and not yet decided.", nil, nil),
+	age: prometheus.NewDesc("account_lifecycle_appeal_oldest_pending_seconds",
+		"Age of the oldest undecided appeal (0 when none is pending).", nil, nil),
+}
+
 type pendingSource struct {
 	src PendingSource
 	now func() time.Time
 }
 
-// pendingCollector computes the gauges when scraped, from the cache: no
-// bookkeeping on the delivery path, and never stale.
+// pendingCollector computes a count and an age when scraped, from the
+// cache: no bookkeeping on the paths that change them, and never stale.
 type pendingCollector struct {
 	count, age *prometheus.Desc
 	src        atomic.Pointer[pendingSource]

@@ -71,3 +71,20 @@ func scrape(t *testing.T) string {
 	}
 	return b.String()
 }
+
+func TestDecisionGauges(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	SetDecisionSources(
+		func() (int, time.Time, error) { return 2, now.Add(-2 * time.Hour), nil },
+		func() (int, time.Time, error) { return 1, now.Add(-30 * time.Minute), nil },
+		func() time.Time { return now })
+	out := scrape(t)
+	for _, want := range []string{
+		"account_lifecycle_accounts_awaiting_approval 2", "account_lifecycle_approval_oldest_wait_seconds 7200",
+		"account_lifecycle_appeals_pending 1", "account_lifecycle_appeal_oldest_pending_seconds 1800",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 )
 
 // The wire format.
@@ -80,6 +81,10 @@ type Data struct {
 	PrimaryConcern v1alpha1.IncidentCategory `json:"primaryConcern,omitempty"`
 	Policy         string                    `json:"policy"`
 	Contacts       []v1alpha1.Contact        `json:"contacts"`
+	// Statement is the statement of reasons the customer is owed: the
+	// incidents that count, the thresholds, what happens next and when,
+	// how to appeal and, on termination, the referral.
+	Statement lifecycle.Statement `json:"statement"`
 }
 
 // StatusError is a delivery the endpoint answered with a non-2xx status.
@@ -155,6 +160,7 @@ func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		PrimaryConcern: account.Status.PrimaryConcern,
 		Policy:         policy.Name,
 		Contacts:       append([]v1alpha1.Contact{}, account.Spec.Contacts...),
+		Statement:      lifecycle.StatementFor(account, policy, entry),
 	}
 	if entry.To == v1alpha1.PhaseTerminated {
 		data.Referral = policy.Spec.Messages.Terminated

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
@@ -138,6 +139,13 @@ func TestDeliverSignedCloudEvent(t *testing.T) {
 			"referral":       "Goodbye; Example Corp may suit you better.",
 			"primaryConcern": "Abuse", "policy": "standard",
 			"contacts": []any{map[string]any{"name": "Bill Lumbergh", "email": "bill@initech.example"}},
+			"statement": map[string]any{
+				"incidents": []any{}, "score": float64(6),
+				"thresholds": map[string]any{"warned": float64(0), "finalNotice": float64(0), "terminated": float64(0)},
+				"next":       "Approved by head-of-support.",
+				"appeal":     "To contest an incident listed, appeal it (kubectl account appeal initech INCIDENT-ID, or through your account manager) within the 14-day appeal window; while an appeal is undecided the account is not terminated.",
+				"referral":   "Goodbye; Example Corp may suit you better.",
+			},
 		},
 	}))
 
@@ -301,4 +309,53 @@ func TestEndpointAsksToWaitOrIsGone(t *testing.T) {
 		g.Expect(outcomes).To(BeEmpty())
 		g.Expect(e.requests()).To(HaveLen(1), "an abandoned notification is not sent again")
 	})
+}
+
+// A termination's notification, as received, carries the statement of
+// reasons: the incidents that counted then (not the waived, vendor or later
+// ones), the score and thresholds, what happens next, how to appeal and
+// the referral.
+func TestTerminationNotificationCarriesTheStatementOfReasons(t *testing.T) {
+	g := NewWithT(t)
+	e := newEndpoint(t, http.StatusOK)
+	account, policy, entry := fixtures(e.URL, "")
+	policy.Spec.Thresholds = v1alpha1.Thresholds{Warned: 2, FinalNotice: 4, Terminated: 6}
+	policy.Spec.AppealWindow = &metav1.Duration{Duration: 7 * 24 * time.Hour}
+	occurred := entry.At.Add(-48 * time.Hour)
+	incident := func(id string, sev v1alpha1.Severity, at time.Time) v1alpha1.Incident {
+		return v1alpha1.Incident{ID: id, Category: v1alpha1.CategoryAbuse, Severity: sev, OccurredAt: metav1.NewTime(at),
+			ReportedBy: "support", Summary: "Summary of " + id + ".", Attribution: v1alpha1.AttributionCustomer}
+	}
+	waived := incident("waived-call", v1alpha1.SeverityMajor, occurred)
+	waived.Waiver = &v1alpha1.Waiver{By: "lee", At: metav1.NewTime(occurred), Reason: "our outage"}
+	vendor := incident("our-outage", v1alpha1.SeverityMajor, occurred)
+	vendor.Attribution = v1alpha1.AttributionVendor
+	account.Spec.Incidents = []v1alpha1.Incident{
+		incident("shouted", v1alpha1.SeverityMajor, occurred), incident("threats", v1alpha1.SeverityCritical, occurred.Add(time.Hour)),
+		waived, vendor, incident("after-termination", v1alpha1.SeverityMinor, entry.At.Add(time.Hour)),
+	}
+	entry.Score = 5
+	g.Expect(notifier(e).Deliver(context.Background(), account, policy, entry)).To(Succeed())
+	got := e.requests()
+	g.Expect(got).To(HaveLen(1))
+	var ev notify.Event
+	g.Expect(json.Unmarshal(got[0].body, &ev)).To(Succeed())
+
+	s := ev.Data.Statement
+	g.Expect(s.Incidents).To(Equal([]lifecycle.CountedIncident{
+		{ID: "shouted", Category: v1alpha1.CategoryAbuse, OccurredAt: occurred, Summary: "Summary of shouted.", Points: 2},
+		{ID: "threats", Category: v1alpha1.CategoryAbuse, OccurredAt: occurred.Add(time.Hour), Summary: "Summary of threats.", Points: 3},
+	}))
+	g.Expect(s.Score).To(Equal(int32(5)))
+	g.Expect(s.Thresholds).To(Equal(v1alpha1.Thresholds{Warned: 2, FinalNotice: 4, Terminated: 6}))
+	g.Expect(s.Next).To(Equal("Approved by head-of-support."))
+	g.Expect(s.Appeal).To(ContainSubstring("kubectl account appeal initech INCIDENT-ID"))
+	g.Expect(s.Appeal).To(ContainSubstring("within the 7-day appeal window"))
+	g.Expect(s.Referral).To(Equal("Goodbye; Example Corp may suit you better."))
+
+	// Back to Good, nothing to appeal and no referral.
+	entry.From, entry.To = v1alpha1.PhaseTerminated, v1alpha1.PhaseGood
+	back := notify.NewEvent(account, policy, entry).Data.Statement
+	g.Expect(back.Appeal).To(BeEmpty())
+	g.Expect(back.Referral).To(BeEmpty())
 }
