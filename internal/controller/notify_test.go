@@ -14,6 +14,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/notify/notifytest"
 	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
@@ -85,13 +86,13 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 	r := got[0]
 	g.Expect(r.Header.Get("Content-Type")).To(Equal(notify.ContentType))
 	g.Expect(r.Header.Get(notify.EventIDHeader)).To(Equal(n.ID))
-	g.Expect(notify.Verify([]byte("suite-hmac-key"), r.Body, r.Header.Get(notify.SignatureHeader))).To(BeTrue())
-	g.Expect(notify.Verify([]byte("another-key"), r.Body, r.Header.Get(notify.SignatureHeader))).To(BeFalse())
+	g.Expect(notifytest.Verify([]byte("suite-hmac-key"), r)).To(Succeed())
+	g.Expect(notifytest.Verify([]byte("another-key"), r)).NotTo(Succeed())
 	ev := r.Event
 	g.Expect(ev.SpecVersion).To(Equal("1.0"))
 	g.Expect(ev.ID).To(Equal(n.ID))
 	g.Expect(ev.Type).To(Equal(notify.EventType))
-	g.Expect(ev.Source).To(Equal("/apis/accounts.lifecycle.dev/v1alpha1/customeraccounts/" + acct.Name))
+	g.Expect(ev.Source).To(Equal("urn:accounts.lifecycle.dev:customeraccounts:" + acct.Name))
 	g.Expect(ev.Subject).To(Equal(acct.Name))
 	g.Expect(ev.Time).To(Equal(entry.At.UTC().Format(time.RFC3339)))
 	g.Expect(ev.Data.Account).To(Equal(acct.Name))
@@ -227,7 +228,7 @@ func TestNotificationMissingSecretIsRetried(t *testing.T) {
 	}, waitFor, pollEach).Should(Succeed())
 	got := hooks.Requests(path)
 	g.Expect(got).To(HaveLen(1))
-	g.Expect(notify.Verify([]byte("late-key"), got[0].Body, got[0].Header.Get(notify.SignatureHeader))).To(BeTrue())
+	g.Expect(notifytest.Verify([]byte("late-key"), got[0])).To(Succeed())
 }
 
 // No webhook, no notification state.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -35,17 +36,22 @@ const (
 	ContentType = "application/cloudevents+json"
 	// EventType is the CloudEvent type of a phase transition.
 	EventType = "dev.lifecycle.accounts.transition"
-	// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the exact body>".
-	SignatureHeader = "X-Account-Lifecycle-Signature"
-	// EventIDHeader repeats the CloudEvent id, for receivers that dedupe
-	// before parsing.
-	EventIDHeader = "X-Account-Lifecycle-Event-Id"
+	// The Standard Webhooks headers (https://www.standardwebhooks.com), so
+	// receivers can verify with its libraries and reject replays:
+	// EventIDHeader repeats the CloudEvent id (the same on every retry),
+	// TimestampHeader is when this attempt was sent (Unix seconds), and
+	// SignatureHeader is "v1,<base64 HMAC-SHA256 of id.timestamp.body>".
+	EventIDHeader   = "webhook-id"
+	TimestampHeader = "webhook-timestamp"
+	SignatureHeader = "webhook-signature"
 	// SecretKey is the data key of the signing Secret holding the HMAC key.
 	SecretKey = "hmacKey"
 	// Timeout bounds one delivery attempt.
 	Timeout = 10 * time.Second
-	// sourcePrefix + account name is the CloudEvent source.
-	sourcePrefix = "/apis/accounts.lifecycle.dev/v1alpha1/customeraccounts/"
+	// SourcePrefix + account name is the CloudEvent source: an absolute
+	// URI that names the account, and no API version, so it stays the same
+	// across versions of the API.
+	SourcePrefix = "urn:accounts.lifecycle.dev:customeraccounts:"
 	// maxResponseBody is how much of a response is read (and then dropped).
 	maxResponseBody = 64 << 10
 	// maxErrorBody is how much of a non-2xx response is quoted in the error.
@@ -118,6 +124,16 @@ type Notifier struct {
 	Secrets client.Reader
 	// Namespace is the operator's namespace, where signing Secrets live.
 	Namespace string
+	// Now is when an attempt is sent (webhook-timestamp); nil is the real
+	// clock.
+	Now func() time.Time
+}
+
+func (n *Notifier) now() time.Time {
+	if n.Now != nil {
+		return n.Now()
+	}
+	return time.Now()
 }
 
 // Name is the webhook sink's name in status.
@@ -168,7 +184,7 @@ func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 	return Event{
 		SpecVersion:     "1.0",
 		ID:              id,
-		Source:          sourcePrefix + account.Name,
+		Source:          SourcePrefix + account.Name,
 		Type:            EventType,
 		Subject:         account.Name,
 		Time:            entry.At.UTC().Format(time.RFC3339),
@@ -177,18 +193,16 @@ func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 	}
 }
 
-// Sign returns the signature header value for a body: "sha256=<hex>".
-func Sign(key, body []byte) string {
+// Sign is the Standard Webhooks signature of a message: "v1," and the
+// base64 HMAC-SHA256, under key, of "id.timestamp.body". A receiver
+// configured with the secret "whsec_" + base64(key) verifies it with any
+// Standard Webhooks library, which also rejects a timestamp more than five
+// minutes off: a captured request cannot be replayed later.
+func Sign(key []byte, id string, at time.Time, body []byte) string {
 	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%d.", id, at.Unix())
 	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Verify reports whether header is a valid signature of body under key, in
-// constant time. Receivers call it on the raw request body.
-func Verify(key, body []byte, header string) bool {
-	want := Sign(key, body)
-	return hmac.Equal([]byte(header), []byte(want))
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // Deliver posts the entry's CloudEvent to the policy's webhook once. Any
@@ -224,8 +238,10 @@ func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccoun
 	}
 	req.Header.Set("Content-Type", ContentType)
 	req.Header.Set(EventIDHeader, event.ID)
+	sent := n.now()
+	req.Header.Set(TimestampHeader, strconv.FormatInt(sent.Unix(), 10))
 	if key != nil {
-		req.Header.Set(SignatureHeader, Sign(key, body))
+		req.Header.Set(SignatureHeader, Sign(key, event.ID, sent, body))
 	}
 	resp, err := n.client().Do(req)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
+	"github.com/accountops/account-lifecycle-operator/internal/notify/notifytest"
 )
 
 const ns = "operator-ns"
@@ -126,7 +128,7 @@ func TestDeliverSignedCloudEvent(t *testing.T) {
 	g.Expect(body).To(Equal(map[string]any{
 		"specversion":     "1.0",
 		"id":              id,
-		"source":          "/apis/accounts.lifecycle.dev/v1alpha1/customeraccounts/initech",
+		"source":          "urn:accounts.lifecycle.dev:customeraccounts:initech",
 		"type":            "dev.lifecycle.accounts.transition",
 		"subject":         "initech",
 		"time":            "2026-11-22T10:00:00Z",
@@ -149,11 +151,32 @@ func TestDeliverSignedCloudEvent(t *testing.T) {
 		},
 	}))
 
-	sig := r.header.Get(notify.SignatureHeader)
-	g.Expect(sig).To(HavePrefix("sha256="))
-	g.Expect(notify.Verify([]byte("s3cret"), r.body, sig)).To(BeTrue())
-	g.Expect(notify.Verify([]byte("another key"), r.body, sig)).To(BeFalse())
-	g.Expect(notify.Verify([]byte("s3cret"), append(r.body, ' '), sig)).To(BeFalse(), "a changed body must not verify")
+	// Standard Webhooks: the library a receiver would use verifies it.
+	g.Expect(r.header.Get(notify.SignatureHeader)).To(HavePrefix("v1,"))
+	g.Expect(r.header.Get(notify.TimestampHeader)).To(MatchRegexp(`^[0-9]+$`))
+	received := notifytest.Request{Header: r.header, Body: r.body}
+	g.Expect(notifytest.Verify([]byte("s3cret"), received)).To(Succeed())
+	g.Expect(notifytest.Verify([]byte("another key"), received)).NotTo(Succeed())
+	changed := notifytest.Request{Header: r.header, Body: append(append([]byte{}, r.body...), ' ')}
+	g.Expect(notifytest.Verify([]byte("s3cret"), changed)).NotTo(Succeed(), "a changed body must not verify")
+}
+
+// A captured request replayed later is refused by a receiver: the
+// signature covers the timestamp, which the library holds to five minutes.
+func TestCapturedDeliveryCannotBeReplayed(t *testing.T) {
+	g := NewWithT(t)
+	e := newEndpoint(t, http.StatusOK)
+	account, policy, entry := fixtures(e.URL, "hook-key")
+	n := notifier(e, signingSecret("s3cret"))
+	n.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) } // captured ten minutes ago
+	g.Expect(n.Deliver(context.Background(), account, policy, entry)).To(Succeed())
+	old := e.requests()[0]
+	err := notifytest.Verify([]byte("s3cret"), notifytest.Request{Header: old.header, Body: old.body})
+	g.Expect(err).To(MatchError(ContainSubstring("timestamp too old")))
+	// Moving the timestamp forward breaks the signature instead.
+	h := old.header.Clone()
+	h.Set(notify.TimestampHeader, strconv.FormatInt(time.Now().Unix(), 10))
+	g.Expect(notifytest.Verify([]byte("s3cret"), notifytest.Request{Header: h, Body: old.body})).NotTo(Succeed())
 }
 
 func TestEventIDIsDeterministicPerTransition(t *testing.T) {

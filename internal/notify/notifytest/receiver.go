@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
 )
 
@@ -78,4 +80,15 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		code = answer(req, n)
 	}
 	w.WriteHeader(code)
+}
+
+// Verify checks a delivery's signature the way a receiver would, with the
+// Standard Webhooks library (an implementation that is not ours): under
+// the secret key, with its five-minute replay tolerance.
+func Verify(key []byte, r Request) error {
+	wh, err := standardwebhooks.NewWebhookRaw(key)
+	if err != nil {
+		return err
+	}
+	return wh.Verify(r.Body, r.Header)
 }
