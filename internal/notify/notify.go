@@ -200,7 +200,7 @@ func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 // minutes off: a captured request cannot be replayed later.
 func Sign(key []byte, id string, at time.Time, body []byte) string {
 	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%d.", id, at.Unix())
+	mac.Write([]byte(id + "." + strconv.FormatInt(at.Unix(), 10) + "."))
 	mac.Write(body)
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
