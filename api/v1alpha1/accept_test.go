@@ -128,6 +128,8 @@ func TestLedgerAcceptsAppendsAndOneWaiver(t *testing.T) {
 		{"add a waiver", withWaiver},
 		{"re-send the same waiver", func(map[string]any) {}},
 		{"add a new incident", func(s map[string]any) { s["incidents"] = append(s["incidents"].([]any), incident("inc-2")) }},
+		{"file an appeal", withAppeal},
+		{"decide it", withDecision("ombudsman", "Upheld")},
 		{"edit display name and contacts", func(s map[string]any) {
 			s["displayName"] = "Acme Robotics GmbH"
 			s["contacts"] = []any{map[string]any{"name": "Bo", "email": "bo@acme.example"}}
@@ -232,5 +234,25 @@ func TestLargeLedgerUpdatesFitCELBudget(t *testing.T) {
 	}
 	if n := len(got.Spec.Incidents); n != ledgerEditable || got.Spec.Incidents[7].Waiver == nil {
 		t.Fatalf("stored %d incidents (waiver kept: %v), want %d with the waiver", n, got.Spec.Incidents[7].Waiver != nil, ledgerEditable)
+	}
+}
+
+// A webhook may be https, with a caBundle, or plain http to a Service in the
+// cluster when the policy says so.
+func TestWebhookURLsAccepted(t *testing.T) {
+	testenv.Require(t)
+	ctx := t.Context()
+	for i, hook := range []map[string]any{
+		{"url": "https://hooks.example.com/accounts", "caBundle": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"},
+		{"url": "http://broker-ingress.knative-eventing.svc.cluster.local/default/accounts", "allowInClusterHTTP": true},
+		{"url": "http://receiver.billing.svc:8080/hooks", "allowInClusterHTTP": true},
+	} {
+		p := policyObj(uniqueName(fmt.Sprintf("hook-%d", i)), map[string]any{
+			"thresholds":    map[string]any{"warned": int64(1), "finalNotice": int64(2), "terminated": int64(3)},
+			"notifications": map[string]any{"webhook": hook},
+		})
+		if err := k8sClient.Create(ctx, p); err != nil {
+			t.Errorf("webhook %v refused: %v", hook, err)
+		}
 	}
 }

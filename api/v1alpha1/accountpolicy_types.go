@@ -177,17 +177,31 @@ type Messages struct {
 	Reinstated string `json:"reinstated,omitempty"`
 }
 
-// Webhook is an outbound HTTPS endpoint for CloudEvents.
+// Webhook is an outbound endpoint for CloudEvents: https, or plain http to
+// a Service in the cluster when allowInClusterHTTP says so.
+// +kubebuilder:validation:XValidation:rule="url(self.url).getScheme() == 'https' || (has(self.allowInClusterHTTP) && self.allowInClusterHTTP && url(self.url).getScheme() == 'http' && (url(self.url).getHostname().endsWith('.svc') || url(self.url).getHostname().endsWith('.svc.cluster.local')))",message="webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with allowInClusterHTTP: true",fieldPath=".url"
 type Webhook struct {
-	// url of the endpoint; must be https.
+	// url of the endpoint: https, or http to a Service in the cluster (host
+	// NAME.NAMESPACE.svc[.cluster.local]) with allowInClusterHTTP.
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https'",message="webhook url must be an absolute https:// URL"
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || url(self).getScheme() == 'http')",message="webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with allowInClusterHTTP: true"
 	URL string `json:"url"`
 	// secretRef names a Secret in the operator's namespace whose key "hmacKey"
 	// signs deliveries.
 	// +optional
 	SecretRef *corev1.LocalObjectReference `json:"secretRef,omitempty"`
+	// caBundle is the PEM of the certificate authorities trusted for the
+	// endpoint's https certificate instead of the system's: for a receiver
+	// with a certificate issued in the cluster.
+	// +optional
+	// +kubebuilder:validation:MaxLength=65536
+	CABundle []byte `json:"caBundle,omitempty"`
+	// allowInClusterHTTP admits a plain http:// url, and only to a Service in
+	// the cluster (a Knative broker, a receiver behind a mesh), where the
+	// traffic never leaves the cluster network. False by default.
+	// +optional
+	AllowInClusterHTTP bool `json:"allowInClusterHTTP,omitempty"`
 }
 
 // Notifications configures outbound delivery of transitions.

@@ -27,7 +27,7 @@ const (
 	msgAppealFinal  = "an appeal is filed once and decided once: neither the appeal nor its decision can be changed or removed"
 	msgDecider      = "an appeal is decided by someone who neither reported the incident nor filed the appeal"
 	msgAscending    = "thresholds must be strictly ascending: warned < finalNotice < terminated"
-	msgHTTPS        = "webhook url must be an absolute https:// URL"
+	msgHTTPS        = "webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with allowInClusterHTTP: true"
 	msgWindow       = `window must be a positive duration such as "2160h" (hours are the largest unit)`
 )
 
@@ -116,6 +116,12 @@ func rejections() []rejection {
 			want: []string{"spec.categoryWeights.abuse: Invalid value: -1", "greater than or equal to 0"}},
 		{name: "http webhook", policy: true,
 			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://hooks.example.com/x"}}),
+			want:   []string{"spec.notifications.webhook.url", msgHTTPS}},
+		{name: "http to a Service without allowInClusterHTTP", policy: true,
+			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://broker.knative.svc/accounts"}}),
+			want:   []string{"spec.notifications.webhook.url", msgHTTPS}},
+		{name: "http outside the cluster with allowInClusterHTTP", policy: true,
+			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://hooks.example.com/x", "allowInClusterHTTP": true}}),
 			want:   []string{"spec.notifications.webhook.url", msgHTTPS}},
 		{name: "relative webhook url", policy: true,
 			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "hooks/x"}}),

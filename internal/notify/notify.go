@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/tls"
+	"crypto/x509"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -215,8 +217,12 @@ func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccoun
 		return errors.New("the policy has no webhook")
 	}
 	u, err := url.Parse(hook.URL)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("refusing webhook url %q: only absolute https:// URLs are allowed", hook.URL)
+	if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && hook.AllowInClusterHTTP && InCluster(u.Hostname())) {
+		return fmt.Errorf("refusing webhook url %q: only absolute https:// URLs are allowed, or http:// to a Service in the cluster (NAME.NAMESPACE.svc) with allowInClusterHTTP", hook.URL)
+	}
+	httpc, err := n.client(hook.CABundle)
+	if err != nil {
+		return err
 	}
 	var key []byte
 	if hook.SecretRef != nil {
@@ -243,7 +249,7 @@ func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccoun
 	if key != nil {
 		req.Header.Set(SignatureHeader, Sign(key, event.ID, sent, body))
 	}
-	resp, err := n.client().Do(req)
+	resp, err := httpc.Do(req)
 	if err != nil {
 		return fmt.Errorf("posting to webhook: %w", err)
 	}
@@ -276,16 +282,36 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// client is the configured client, made not to follow redirects: a webhook
-// answers for itself, and a redirect could lead off https.
-func (n *Notifier) client() *http.Client {
+// InCluster says a host names a Service in the cluster.
+func InCluster(host string) bool {
+	return strings.HasSuffix(host, ".svc") || strings.HasSuffix(host, ".svc.cluster.local")
+}
+
+// client is the configured client, made not to follow redirects (a webhook
+// answers for itself, and a redirect could lead off https), trusting only
+// caBundle's authorities when one is given.
+func (n *Notifier) client(caBundle []byte) (*http.Client, error) {
 	c := &http.Client{Timeout: Timeout}
 	if n.HTTP != nil {
 		cp := *n.HTTP
 		c = &cp
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return c
+	if len(caBundle) == 0 {
+		return c, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caBundle) {
+		return nil, errors.New("the webhook's caBundle holds no PEM certificate")
+	}
+	base, _ := c.Transport.(*http.Transport)
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport)
+	}
+	t := base.Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	c.Transport = t
+	return c, nil
 }
 
 func (n *Notifier) signingKey(ctx context.Context, name string) ([]byte, error) {

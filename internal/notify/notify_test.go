@@ -3,7 +3,9 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -381,4 +383,43 @@ func TestTerminationNotificationCarriesTheStatementOfReasons(t *testing.T) {
 	back := notify.NewEvent(account, policy, entry).Data.Statement
 	g.Expect(back.Appeal).To(BeEmpty())
 	g.Expect(back.Referral).To(BeEmpty())
+}
+
+// A receiver with a certificate the system does not trust (one issued in
+// the cluster) is reached with the policy's caBundle, and only with it.
+func TestDeliverTrustsTheCABundle(t *testing.T) {
+	g := NewWithT(t)
+	e := newEndpoint(t, http.StatusOK)
+	account, policy, entry := fixtures(e.URL, "")
+	plain := &notify.Notifier{} // the system's roots only
+	err := plain.Deliver(context.Background(), account, policy, entry)
+	g.Expect(err).To(MatchError(ContainSubstring("certificate")), "an untrusted certificate must fail")
+	policy.Spec.Notifications.Webhook.CABundle = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.Certificate().Raw})
+	g.Expect(plain.Deliver(context.Background(), account, policy, entry)).To(Succeed())
+	g.Expect(e.requests()).To(HaveLen(1))
+	policy.Spec.Notifications.Webhook.CABundle = []byte("not a certificate")
+	g.Expect(plain.Deliver(context.Background(), account, policy, entry)).To(MatchError(ContainSubstring("caBundle holds no PEM certificate")))
+}
+
+// Plain http goes only to a Service in the cluster, and only when the
+// policy allows it.
+func TestDeliverInClusterHTTPOnlyWhenAllowed(t *testing.T) {
+	g := NewWithT(t)
+	var got int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { got++ }))
+	t.Cleanup(srv.Close)
+	// The Service's name resolves to the test server, as cluster DNS would.
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	n := &notify.Notifier{HTTP: &http.Client{Transport: &http.Transport{DialContext: dial}}}
+	account, policy, entry := fixtures("http://receiver.billing.svc:8080/hooks", "")
+	err := n.Deliver(context.Background(), account, policy, entry)
+	g.Expect(err).To(MatchError(ContainSubstring("with allowInClusterHTTP")))
+	policy.Spec.Notifications.Webhook.AllowInClusterHTTP = true
+	g.Expect(n.Deliver(context.Background(), account, policy, entry)).To(Succeed())
+	g.Expect(got).To(Equal(1))
+	policy.Spec.Notifications.Webhook.URL = "http://hooks.example.com/x"
+	g.Expect(n.Deliver(context.Background(), account, policy, entry)).To(MatchError(ContainSubstring("refusing webhook url")))
+	g.Expect(got).To(Equal(1))
 }
