@@ -8,9 +8,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -217,7 +217,9 @@ func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccoun
 		return errors.New("the policy has no webhook")
 	}
 	u, err := url.Parse(hook.URL)
-	if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && hook.AllowInClusterHTTP && InCluster(u.Hostname())) {
+	allowed := err == nil && u.Host != "" &&
+		(u.Scheme == "https" || u.Scheme == "http" && hook.AllowInClusterHTTP && InCluster(u.Hostname()))
+	if !allowed {
 		return fmt.Errorf("refusing webhook url %q: only absolute https:// URLs are allowed, or http:// to a Service in the cluster (NAME.NAMESPACE.svc) with allowInClusterHTTP", hook.URL)
 	}
 	httpc, err := n.client(hook.CABundle)
