@@ -43,6 +43,7 @@ helm-crds: ## Copy the generated CRDs and RBAC rules into the Helm chart (manife
 	cp config/crd/bases/*.yaml $(CHART)/crds/
 	cp config/rbac/role.yaml $(CHART)/files/role.yaml
 	cp config/rbac/decision_roles.yaml $(CHART)/files/decision_roles.yaml
+	cp config/rbac/metrics_reader_role.yaml $(CHART)/files/metrics_reader_role.yaml
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.

@@ -2,14 +2,12 @@
 package main
 
 import (
-	"crypto/tls"
 	"flag"
 	"os"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/accountops/account-lifecycle-operator/internal/controller"
 )
@@ -24,7 +22,8 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address net/http/pprof is served on (for profiling; empty, the default, disables it).")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election so only one manager is active.")
-	flag.BoolVar(&secureMetrics, "metrics-secure", false, "Serve metrics over HTTPS with authn/authz.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", false,
+		"Serve metrics over HTTPS to authenticated clients allowed to get the /metrics URL (the account-lifecycle-metrics-reader ClusterRole); anonymous requests are refused.")
 	flag.StringVar(&operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "account-lifecycle-operator-system"),
 		"Namespace the operator runs in: never enforced on, and where access records are kept.")
 	flag.IntVar(&accountWorkers, "account-workers", controller.DefaultAccountWorkers,
@@ -39,11 +38,7 @@ func main() {
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme: controller.NewScheme(),
 		Client: controller.ClientOptions(), Cache: controller.CacheOptions(),
-		Metrics: metricsserver.Options{
-			BindAddress:   metricsAddr,
-			SecureServing: secureMetrics,
-			TLSOpts:       []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
-		},
+		Metrics:                controller.MetricsOptions(metricsAddr, secureMetrics),
 		HealthProbeBindAddress: probeAddr,
 		PprofBindAddress:       pprofAddr,
 		LeaderElection:         leaderElect,
