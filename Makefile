@@ -112,6 +112,11 @@ build: manifests generate fmt vet ## Build the manager binary.
 .PHONY: plugin
 plugin: ## Build the kubectl plugin bin/kubectl-account (put it on PATH: `kubectl account --help`).
 	go build -o bin/kubectl-account ./cmd/kubectl-account
+	cp hack/kubectl_complete-account bin/
+
+.PHONY: plugin-release
+plugin-release: ## Build the plugin's release archives, checksums and krew manifest into dist/ (VERSION=v0.2.0).
+	hack/plugin-release.sh $(or $(VERSION),v0.0.0-dev)
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in your kubeconfig.

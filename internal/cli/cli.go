@@ -13,12 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	authnv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -49,10 +50,11 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 type app struct {
 	stdout, stderr io.Writer
 	cfg            *rest.Config
-	kubeconfig     string
-	kubecontext    string
-	now            time.Time
-	c              client.Client
+	// flags are kubectl's kubeconfig flags (--kubeconfig, --context, --as,
+	// --request-timeout, ...), on every command, before or after it.
+	flags *genericclioptions.ConfigFlags
+	now   time.Time
+	c     client.Client
 }
 
 // command is one subcommand.
@@ -63,57 +65,94 @@ type command struct {
 	setup func(a *app, fs *pflag.FlagSet) func(ctx context.Context, args []string) error
 }
 
-var commands = []command{reportCmd, waiveCmd, appealCmd, decideAppealCmd, holdCmd, approveCmd, reinstateCmd, compactCmd, explainCmd, simulateCmd}
+var commands = []command{reportCmd, waiveCmd, appealCmd, decideAppealCmd, holdCmd, approveCmd, reinstateCmd, compactCmd, explainCmd, simulateCmd, versionCmd}
+
+// Version is the plugin's version, set at build time
+// (-ldflags "-X .../internal/cli.Version=v0.2.0").
+var Version = "dev"
+
+var versionCmd = command{
+	name: "version", args: "",
+	short: "Print the plugin's version.",
+	long:  "Example:\n  kubectl account version\n",
+	setup: func(a *app, _ *pflag.FlagSet) func(context.Context, []string) error {
+		return func(_ context.Context, args []string) error {
+			if err := exactArgs(args); err != nil {
+				return err
+			}
+			return a.printf("kubectl-account %s (API %s)\n", Version, v1alpha1.GroupVersion)
+		}
+	},
+}
 
 // Run runs `kubectl account` with args (without the program name) and returns
 // the exit code. cfg, when not nil, is used instead of loading a kubeconfig.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg *rest.Config) int {
 	a := &app{stdout: stdout, stderr: stderr, cfg: cfg, now: time.Now().UTC().Truncate(time.Second)}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		a.usage(stdout)
-		if len(args) == 0 {
-			return ExitError
-		}
-		return ExitOK
-	}
-	var cmd *command
-	for i := range commands {
-		if commands[i].name == args[0] {
-			cmd = &commands[i]
-		}
-	}
-	if cmd == nil {
-		_, _ = fmt.Fprintf(stderr, "error: unknown command %q\n", args[0])
-		a.usage(stderr)
 		return ExitError
 	}
-	fs := pflag.NewFlagSet("kubectl account "+cmd.name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&a.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-	fs.StringVar(&a.kubecontext, "context", "", "the kubeconfig context to use")
-	run := cmd.setup(a, fs)
-	err := fs.Parse(args[1:])
-	if errors.Is(err, pflag.ErrHelp) {
-		cmd.help(stdout, fs)
-		return ExitOK
-	}
-	if err != nil {
-		err = usageError{err.Error()}
-	} else {
-		err = run(ctx, fs.Args())
-	}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
 	var ue usageError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, errChanged):
 		return ExitChanged
+	case cmd == root || cmd == nil:
+		_, _ = fmt.Fprintf(stderr, "error: %v\n", err)
+		a.usage(stderr)
 	case errors.As(err, &ue):
-		_, _ = fmt.Fprintf(stderr, "error: %v\nSee 'kubectl account %s --help'.\n", err, cmd.name)
+		_, _ = fmt.Fprintf(stderr, "error: %v\nSee 'kubectl account %s --help'.\n", err, cmd.Name())
 	default:
 		_, _ = fmt.Fprintf(stderr, "error: %v\n", err)
 	}
 	return ExitError
+}
+
+// root is the cobra command tree: one command per entry of commands, plus
+// cobra's shell completion (kubectl account completion bash|zsh|fish).
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		// The binary's name: completion scripts complete kubectl-account,
+		// which kubectl runs for `kubectl account` (see kubectl_complete-account).
+		Use: "kubectl-account", Short: "Record incidents and decisions on CustomerAccounts, explain and simulate.",
+		SilenceUsage: true, SilenceErrors: true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { a.usage(c.OutOrStdout()); return nil },
+	}
+	a.flags = genericclioptions.NewConfigFlags(true)
+	a.flags.AddFlags(root.PersistentFlags())
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) {
+		if c == root {
+			a.usage(c.OutOrStdout())
+			return
+		}
+		_, _ = fmt.Fprintf(c.OutOrStdout(), "%s\n\nUsage:\n  kubectl account %s %s\n\n%s\nFlags:\n%s\nGlobal flags (kubectl's):\n%s",
+			c.Short, c.Name(), c.Annotations["args"], c.Long, c.LocalFlags().FlagUsages(), c.InheritedFlags().FlagUsages())
+	})
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	for _, def := range commands {
+		cmd := &cobra.Command{
+			Use: def.name, Short: def.short, Long: def.long,
+			Annotations:  map[string]string{"args": def.args},
+			SilenceUsage: true, SilenceErrors: true,
+		}
+		run := def.setup(a, cmd.Flags())
+		cmd.RunE = func(c *cobra.Command, args []string) error { return run(c.Context(), args) }
+		root.AddCommand(cmd)
+	}
+	return root
 }
 
 func (a *app) usage(w io.Writer) {
@@ -121,31 +160,37 @@ func (a *app) usage(w io.Writer) {
 	p.printf("kubectl account records incidents and decisions on CustomerAccounts, explains where\n" +
 		"an account stands and simulates a candidate AccountPolicy.\n\nCommands:\n")
 	for _, c := range commands {
-		p.printf("  %-10s %s\n", c.name, c.short)
+		p.printf("  %-13s %s\n", c.name, c.short)
 	}
-	p.printf("\nUse 'kubectl account COMMAND --help' for a command's flags.\n")
-}
-
-func (c *command) help(w io.Writer, fs *pflag.FlagSet) {
-	_, _ = fmt.Fprintf(w, "%s\n\nUsage:\n  kubectl account %s %s\n\n%s\nFlags:\n%s", c.short, c.name, c.args, c.long, fs.FlagUsages())
+	p.printf("  %-13s %s\n", "completion", "Shell completion: kubectl account completion bash|zsh|fish|powershell.")
+	p.printf("\nUse 'kubectl account COMMAND --help' for a command's flags; kubectl's kubeconfig flags\n" +
+		"(--kubeconfig, --context, --as, --request-timeout, ...) work on every command.\n")
 }
 
 // client returns a client for the cluster, loading the kubeconfig the way
-// kubectl does ($KUBECONFIG, --kubeconfig, --context) unless a config was given.
+// kubectl does ($KUBECONFIG and the kubeconfig flags) unless a config was
+// given.
 func (a *app) client() (client.Client, error) {
 	if a.c != nil {
 		return a.c, nil
 	}
 	cfg := a.cfg
 	if cfg == nil {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = a.kubeconfig
-		loaded, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-			&clientcmd.ConfigOverrides{CurrentContext: a.kubecontext}).ClientConfig()
+		// Without any kubeconfig, client-go would quietly try
+		// localhost:8080; say what is missing instead.
+		raw, err := a.flags.ToRawKubeConfigLoader().RawConfig()
+		if err == nil && len(raw.Contexts) == 0 && (a.flags.APIServer == nil || *a.flags.APIServer == "") {
+			return nil, errors.New("no cluster to talk to: no kubeconfig found ($KUBECONFIG, --kubeconfig or ~/.kube/config) and no --server given")
+		}
+		loaded, err := a.flags.ToRESTConfig()
 		if err != nil {
 			return nil, fmt.Errorf("loading kubeconfig: %w", err)
 		}
 		cfg = loaded
+	} else if a.flags != nil && a.flags.Impersonate != nil && *a.flags.Impersonate != "" {
+		// A given config (the tests') still honours --as.
+		cfg = rest.CopyConfig(cfg)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: *a.flags.Impersonate}
 	}
 	scheme := runtime.NewScheme()
 	if err := v1alpha1.AddToScheme(scheme); err != nil {

@@ -23,9 +23,13 @@ var explainCmd = command{
 	short: "Explain why an account is in its phase, which incidents count, and what happens next and when.",
 	long: "Reads the account and its policy (resolved as the operator does) and evaluates\n" +
 		"them with the lifecycle engine now, offline: nothing is written.\n\nExample:\n  kubectl account explain initech\n",
-	setup: func(a *app, _ *pflag.FlagSet) func(context.Context, []string) error {
+	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
+		output := outputFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := exactArgs(args, "ACCOUNT"); err != nil {
+				return err
+			}
+			if err := checkOutput(*output); err != nil {
 				return err
 			}
 			c, err := a.client()
@@ -42,6 +46,9 @@ var explainCmd = command{
 			res, err := resolve.Policy(ctx, c, &acct)
 			if err != nil {
 				return err
+			}
+			if *output != "" {
+				return writeStructured(a.stdout, *output, explanation(&acct, res, a.now))
 			}
 			return explain(a.stdout, &acct, res, a.now)
 		}

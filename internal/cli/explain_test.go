@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
+	"github.com/accountops/account-lifecycle-operator/internal/cli"
 	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
@@ -89,6 +92,24 @@ func TestExplain(t *testing.T) {
 	}
 	if rv := get(t, acct.Name).ResourceVersion; rv != acct.ResourceVersion {
 		t.Errorf("explain wrote to the account")
+	}
+
+	// The same, for scripts: -o json and -o yaml.
+	var e cli.Explanation
+	if err := json.Unmarshal([]byte(run(t, "explain", acct.Name, "-o", "json").ok(t).stdout), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Account != acct.Name || e.Phase != v1alpha1.PhaseWarned || e.Policy != policy.Name || e.Score != 2 || len(e.Incidents) != 5 || e.Approvals == nil || e.Approvals.Needed != 1 {
+		t.Errorf("explain -o json = %+v", e)
+	}
+	for _, inc := range e.Incidents {
+		if inc.ID == "ticket-flood" && (inc.Counts || inc.NotCounted != "waived") {
+			t.Errorf("ticket-flood in -o json: %+v", inc)
+		}
+	}
+	var y map[string]any
+	if err := yaml.Unmarshal([]byte(run(t, "explain", acct.Name, "-o", "yaml").ok(t).stdout), &y); err != nil || y["account"] != acct.Name {
+		t.Errorf("explain -o yaml: %v, %v", y, err)
 	}
 
 	// No usable policy: said plainly, incidents still listed.

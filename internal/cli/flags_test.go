@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,4 +67,37 @@ func TestHelp(t *testing.T) {
 	if code := runWith(t, nil).code; code != 1 {
 		t.Errorf("no arguments: exit %d, want 1", code)
 	}
+}
+
+// kubectl's conventions: the kubeconfig flags before or after the command,
+// version, shell completion, and -o checked before the cluster is asked.
+func TestKubectlConventions(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "config")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: real, context: {cluster: c, user: u}}]
+current-context: real
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfig)
+	// Before the command: parsed as kubectl's flag, not taken for a command.
+	runWith(t, nil, "--context", "nope", "explain", "acme").fails(t, `context "nope" does not exist`)
+	runWith(t, nil, "explain", "acme", "--context", "nope").fails(t, `context "nope" does not exist`)
+	runWith(t, nil, "--request-timeout", "soon", "explain", "acme").fails(t, "Invalid timeout value")
+
+	if r := runWith(t, nil, "version").ok(t); !strings.Contains(r.stdout, "kubectl-account ") || !strings.Contains(r.stdout, "accounts.lifecycle.dev/v1alpha1") {
+		t.Errorf("version printed %q", r.stdout)
+	}
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		if r := runWith(t, nil, "completion", shell).ok(t); !strings.Contains(r.stdout, "kubectl-account") {
+			t.Errorf("completion %s printed no script for the plugin:\n%.300s", shell, r.stdout)
+		}
+	}
+	nowhere := &rest.Config{Host: "https://127.0.0.1:1"}
+	runWith(t, nowhere, "explain", "acme", "-o", "table").fails(t, `--output "table": use json or yaml`)
+	runWith(t, nowhere, "simulate", "--policy", "p.yaml", "-o", "xml").fails(t, `--output "xml": use json or yaml`)
 }

@@ -35,9 +35,13 @@ var simulateCmd = command{
 		files := fs.StringArray("accounts-file", nil, "YAML file of CustomerAccounts (multi-document); repeatable")
 		at := fs.String("at", "", "evaluate at this moment, RFC3339 (default now)")
 		failOnChange := fs.Bool("fail-on-change", false, "exit 2 if any account's phase would change")
+		output := outputFlag(fs)
 		return func(ctx context.Context, names []string) error {
 			if *policyFile == "" {
 				return usagef("--policy is required")
+			}
+			if err := checkOutput(*output); err != nil {
+				return err
 			}
 			now := a.now
 			if *at != "" {
@@ -66,7 +70,13 @@ var simulateCmd = command{
 				}
 				accounts = append(accounts, live...)
 			}
-			changed, err := simulate(a.stdout, policy, accounts, now)
+			result := simulation(policy, accounts, now)
+			changed := result.Changed
+			if *output != "" {
+				err = writeStructured(a.stdout, *output, result)
+			} else {
+				err = printSimulation(a.stdout, result)
+			}
 			if err == nil && changed > 0 && *failOnChange {
 				return errChanged
 			}
@@ -151,14 +161,11 @@ func readAccounts(path string) ([]v1alpha1.CustomerAccount, error) {
 	}
 }
 
-// simulate prints the table and summary and returns how many accounts would
-// change phase. Transitions that follow at once are followed, as the
-// operator would on its immediate requeue.
-func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.CustomerAccount, now time.Time) (int, error) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	t := &printer{w: tw}
-	t.printf("ACCOUNT\tCURRENT PHASE\tSIMULATED PHASE\tSCORE\tCHANGE\n")
-	changed, up := 0, 0
+// simulation evaluates every account under the candidate policy at now.
+// Transitions that follow at once are followed, as the operator would on
+// its immediate requeue.
+func simulation(policy *v1alpha1.AccountPolicy, accounts []v1alpha1.CustomerAccount, now time.Time) Simulation {
+	out := Simulation{Policy: policy.Name, At: now, Accounts: []SimulationRow{}}
 	for i := range accounts {
 		acct := accounts[i].DeepCopy()
 		current := acct.Status.Phase
@@ -166,23 +173,38 @@ func simulate(w io.Writer, policy *v1alpha1.AccountPolicy, accounts []v1alpha1.C
 			current = v1alpha1.PhaseGood
 		}
 		d := lifecycle.Settle(acct, policy, now)
-		change := "-"
-		if d.Phase != current {
-			changed++
+		row := SimulationRow{Account: acct.Name, Current: current, Simulated: d.Phase, Score: d.Score, Changes: d.Phase != current}
+		if row.Changes {
+			out.Changed++
 			if d.Phase.Rank() > current.Rank() {
-				up++
+				out.Escalate++
 			}
-			change = fmt.Sprintf("%s -> %s", current, d.Phase)
 		}
-		t.printf("%s\t%s\t%s\t%d\t%s\n", acct.Name, current, d.Phase, d.Score, change)
+		out.Accounts = append(out.Accounts, row)
+	}
+	return out
+}
+
+// printSimulation prints the table and summary.
+func printSimulation(w io.Writer, s Simulation) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	t := &printer{w: tw}
+	t.printf("ACCOUNT\tCURRENT PHASE\tSIMULATED PHASE\tSCORE\tCHANGE\n")
+	for _, r := range s.Accounts {
+		change := "-"
+		if r.Changes {
+			change = fmt.Sprintf("%s -> %s", r.Current, r.Simulated)
+		}
+		t.printf("%s\t%s\t%s\t%d\t%s\n", r.Account, r.Current, r.Simulated, r.Score, change)
 	}
 	if t.err == nil {
 		t.err = tw.Flush()
 	}
 	p := &printer{w: w, err: t.err}
+	n := len(s.Accounts)
 	p.printf("\n%d account(s) under policy %q at %s: %d would change phase (%d escalate, %d step down), %d unchanged.\n",
-		len(accounts), policy.Name, now.Format(timeFmt), changed, up, changed-up, len(accounts)-changed)
-	return changed, p.err
+		n, s.Policy, s.At.Format(timeFmt), s.Changed, s.Escalate, s.Changed-s.Escalate, n-s.Changed)
+	return p.err
 }
 
 // stamp formats an optional moment relative to now.

@@ -52,12 +52,13 @@ type Decision struct {
 
 // Transition is a phase change decided by Evaluate.
 type Transition struct {
-	From, To v1alpha1.AccountPhase
+	From v1alpha1.AccountPhase `json:"from"`
+	To   v1alpha1.AccountPhase `json:"to"`
 	// Reason is v1alpha1.ReasonEscalated, v1alpha1.ReasonTerminated, v1alpha1.ReasonRecovered or
 	// v1alpha1.ReasonReinstated.
-	Reason string
+	Reason string `json:"reason"`
 	// Message says why, what next and when.
-	Message string
+	Message string `json:"message"`
 }
 
 // state is the account's phase as recorded in its status.
