@@ -11,6 +11,8 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 KUSTOMIZE_VERSION ?= v5.7.1
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# golangci-lint with kube-api-linter compiled in (versions in hack/tools/kal/go.mod).
+KAL_LINT ?= $(LOCALBIN)/golangci-kal-$(GOLANGCI_LINT_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 
 # The control plane binaries live outside the checkout so fresh clones reuse them.
@@ -58,8 +60,15 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint (and go vet through it).
+lint: $(GOLANGCI_LINT) $(KAL_LINT) ## Run golangci-lint (and go vet through it), and kube-api-linter on the API.
 	$(GOLANGCI_LINT) run ./...
+	$(KAL_LINT) run --config .golangci-kal.yml ./api/...
+
+.PHONY: lint-api-pending
+lint-api-pending: $(KAL_LINT) ## What the kube-api-linter rules pending in .golangci-kal.yml would report.
+	sed -e 's/^            - statussubresource$$/            - statussubresource\n            - optionalfields\n            - requiredfields\n            - nobools/' \
+	    .golangci-kal.yml > $(LOCALBIN)/kal-pending.yml
+	$(KAL_LINT) run --config $(LOCALBIN)/kal-pending.yml --max-issues-per-linter 0 --max-same-issues 0 ./api/... || true
 
 .PHONY: lint-fix
 lint-fix: $(GOLANGCI_LINT) ## Run golangci-lint and fix what it can.
@@ -166,6 +175,10 @@ $(LOCALBIN):
 $(CONTROLLER_GEN): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $@
+
+$(KAL_LINT): hack/tools/kal/go.mod hack/tools/kal/main.go | $(LOCALBIN)
+	@echo "building golangci-lint with kube-api-linter from the module proxy (first time takes a few minutes)"
+	cd hack/tools/kal && go build -o $(abspath $@) .
 
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	@echo "building golangci-lint $(GOLANGCI_LINT_VERSION) from the module proxy (first time takes a few minutes)"

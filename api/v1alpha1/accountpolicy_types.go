@@ -66,7 +66,7 @@ type CategoryWeights struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	Abuse *int32 `json:"abuse,omitempty"`
-	// supportLoad: excessive demands on support.
+	// supportLoad weighs excessive demands on support.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
@@ -78,13 +78,13 @@ type CategoryWeights struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	NonPayment *int32 `json:"nonPayment,omitempty"`
-	// policyViolation: breaking the terms of service.
+	// policyViolation weighs breaking the terms of service.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	PolicyViolation *int32 `json:"policyViolation,omitempty"`
-	// poorFit: the product does not serve the customer's needs.
+	// poorFit weighs a product that does not serve the customer's needs.
 	// +optional
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
@@ -216,7 +216,8 @@ type AccountPolicySpec struct {
 	// accountSelector selects the accounts that name no policy.
 	// +optional
 	AccountSelector *metav1.LabelSelector `json:"accountSelector,omitempty"`
-	// window: incidents older than this stop counting. 90 days by default.
+	// window is how long incidents count: older ones stop counting. 90 days
+	// by default.
 	// Go duration syntax, e.g. "2160h".
 	// +optional
 	// +kubebuilder:default="2160h"
@@ -230,7 +231,8 @@ type AccountPolicySpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	CategoryWeights CategoryWeights `json:"categoryWeights,omitempty"`
-	// thresholds, strictly ascending and positive.
+	// thresholds are the scores at which each phase is reached, strictly
+	// ascending and positive.
 	// +required
 	Thresholds Thresholds `json:"thresholds"`
 	// noticePeriod is the minimum time in FinalNotice before Terminated.
@@ -239,7 +241,7 @@ type AccountPolicySpec struct {
 	// +kubebuilder:default="336h"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="noticePeriod must be a non-negative duration such as \"336h\""
 	NoticePeriod *metav1.Duration `json:"noticePeriod,omitempty"`
-	// requireApproval: termination waits for approvals
+	// requireApproval says termination waits for approvals
 	// (spec.terminationApprovals on the account). True by default.
 	// +optional
 	// +kubebuilder:default=true
@@ -249,7 +251,8 @@ type AccountPolicySpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Approvals Approvals `json:"approvals,omitempty"`
-	// appealWindow: an undecided appeal of a counted incident keeps the
+	// appealWindow is how long after being told a customer may appeal: an
+	// undecided appeal of a counted incident keeps the
 	// account from being terminated if it was filed within this long after
 	// the later of the incident and the start of the account's FinalNotice.
 	// 14 days by default; 0 lets no appeal hold termination back.
@@ -297,6 +300,12 @@ type PhaseCounts struct {
 
 // AccountPolicyStatus is written by the operator.
 type AccountPolicyStatus struct {
+	// conditions are Ready (the policy is usable, or why not).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// observedGeneration is the generation last evaluated.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -306,12 +315,6 @@ type AccountPolicyStatus struct {
 	// phases counts governed accounts per phase.
 	// +optional
 	Phases PhaseCounts `json:"phases"`
-	// conditions: Ready.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=8
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // AccountPolicy weighs incidents against thresholds for the accounts it

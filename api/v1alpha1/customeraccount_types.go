@@ -127,12 +127,12 @@ type Incident struct {
 	// +optional
 	// +kubebuilder:default=Customer
 	Attribution Attribution `json:"attribution,omitempty"`
-	// points, when set, overrides the points the policy would compute.
+	// points overrides, when set, the points the policy would compute.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
 	Points *int32 `json:"points,omitempty"`
-	// waiver, once given, stops the incident counting. It can be added once
+	// waiver stops the incident counting once given. It can be added once
 	// and never changed or removed.
 	// +optional
 	Waiver *Waiver `json:"waiver,omitempty"`
@@ -487,6 +487,12 @@ type NotificationStatus struct {
 // CustomerAccountStatus is written only by the operator and can be rebuilt
 // from the world.
 type CustomerAccountStatus struct {
+	// conditions are Ready, AccessRestricted, TerminationPending and Held.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// observedGeneration is the generation last evaluated successfully.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -550,12 +556,6 @@ type CustomerAccountStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=20
 	History []Transition `json:"history,omitempty"`
-	// conditions: Ready, AccessRestricted, TerminationPending, Held.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	// +kubebuilder:validation:MaxItems=8
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // CustomerAccount records a customer's incidents and shows where the
