@@ -13,7 +13,8 @@ import (
 )
 
 var appealCmd = command{
-	name: "appeal", args: "ACCOUNT INCIDENT-ID --statement TEXT [--by WHO]",
+	writes: true,
+	name:   "appeal", args: "ACCOUNT INCIDENT-ID --statement TEXT [--by WHO]",
 	short: "File the customer's appeal of an incident (once); termination waits for its decision.",
 	long: "While a counted incident's appeal is undecided (and was filed within the policy's appealWindow),\n" +
 		"the account is not terminated. The appeal is decided with kubectl account decide-appeal.\n\n" +
@@ -40,7 +41,8 @@ var appealCmd = command{
 }
 
 var decideAppealCmd = command{
-	name: "decide-appeal", args: "ACCOUNT INCIDENT-ID --outcome Upheld|Overturned --reason TEXT [--by WHO]",
+	writes: true,
+	name:   "decide-appeal", args: "ACCOUNT INCIDENT-ID --outcome Upheld|Overturned --reason TEXT [--by WHO]",
 	short: "Decide an incident's appeal (once): Upheld stands, Overturned stops it counting.",
 	long: "The decider must have neither reported the incident nor filed the appeal.\n\n" +
 		"Example:\n  kubectl account decide-appeal initech abuse-2026-1019-email --outcome Overturned \\\n" +

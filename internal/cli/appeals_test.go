@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -36,7 +37,13 @@ func TestAppealsAndLiftingAHold(t *testing.T) {
 	run(t, "decide-appeal", name, "rude", "--outcome", "Upheld", "--reason", "x", "--by", "ombudsman").fails(t, "already decided (Overturned by ombudsman)")
 
 	run(t, "hold", name, "--lift", "--reason", "x").fails(t, "has no hold in effect to lift")
-	run(t, "hold", name, "--for", "72h", "--reason", "Meeting their CTO.", "--by", "carol").ok(t)
+	// -o json prints the account as written, for scripts.
+	out := run(t, "hold", name, "--for", "72h", "--reason", "Meeting their CTO.", "--by", "carol", "-o", "json").ok(t).stdout
+	var written v1alpha1.CustomerAccount
+	if err := json.Unmarshal([]byte(out), &written); err != nil || written.Name != name || written.Spec.Hold == nil || written.Spec.Hold.By != "carol" || written.Kind != "CustomerAccount" {
+		t.Fatalf("hold -o json printed %.300s (%v)", out, err)
+	}
+	run(t, "hold", name, "--for", "72h", "--reason", "x", "-o", "wide").fails(t, `--output "wide": use json or yaml`)
 	run(t, "hold", name, "--lift", "--for", "1h", "--reason", "x").fails(t, "give no --until or --for with it")
 	run(t, "hold", name, "--lift", "--reason", "The CTO declined to meet.", "--by", "carol").ok(t)
 	if h := get(t, name).Spec.Hold; h == nil || h.Until.After(time.Now()) || h.Reason != "lifted early: The CTO declined to meet." {

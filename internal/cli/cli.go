@@ -53,8 +53,10 @@ type app struct {
 	// flags are kubectl's kubeconfig flags (--kubeconfig, --context, --as,
 	// --request-timeout, ...), on every command, before or after it.
 	flags *genericclioptions.ConfigFlags
-	now   time.Time
-	c     client.Client
+	// output is -o of a command that writes ("": the summary line).
+	output string
+	now    time.Time
+	c      client.Client
 }
 
 // command is one subcommand.
@@ -63,6 +65,9 @@ type command struct {
 	// setup registers the command's flags and returns its runner, which gets
 	// the positional arguments.
 	setup func(a *app, fs *pflag.FlagSet) func(ctx context.Context, args []string) error
+	// writes: the command changes the account, and -o json|yaml prints the
+	// account as written instead of the one-line summary.
+	writes bool
 }
 
 var commands = []command{reportCmd, waiveCmd, appealCmd, decideAppealCmd, holdCmd, approveCmd, reinstateCmd, compactCmd, explainCmd, simulateCmd, versionCmd}
@@ -149,7 +154,15 @@ func (a *app) root() *cobra.Command {
 			SilenceUsage: true, SilenceErrors: true,
 		}
 		run := def.setup(a, cmd.Flags())
-		cmd.RunE = func(c *cobra.Command, args []string) error { return run(c.Context(), args) }
+		if def.writes {
+			cmd.Flags().StringVarP(&a.output, "output", "o", "", "print the account as written: json or yaml (default: a one-line summary)")
+		}
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if err := checkOutput(a.output); err != nil {
+				return err
+			}
+			return run(c.Context(), args)
+		}
 		root.AddCommand(cmd)
 	}
 	return root
@@ -299,4 +312,19 @@ func (p *printer) printf(format string, args ...any) {
 func (a *app) printf(format string, args ...any) error {
 	_, err := fmt.Fprintf(a.stdout, format, args...)
 	return err
+}
+
+// wrote reports a write: the one-line summary, or with -o the account as
+// it now is on the API server.
+func (a *app) wrote(ctx context.Context, c client.Client, name, format string, args ...any) error {
+	if a.output == "" {
+		return a.printf("customeraccount/"+name+": "+format+"\n", args...)
+	}
+	acct, err := getAccount(ctx, c, name)
+	if err != nil {
+		return err
+	}
+	acct.SetManagedFields(nil)
+	acct.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("CustomerAccount"))
+	return writeStructured(a.stdout, a.output, acct)
 }

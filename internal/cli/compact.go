@@ -23,7 +23,8 @@ import (
 // update that records the compaction (who, when, why, the cut-off and how
 // many), which is the only removal the API server admits.
 var compactCmd = command{
-	name: "compact", args: "ACCOUNT --before RFC3339 --reason TEXT --archive FILE [--by WHO]",
+	writes: true,
+	name:   "compact", args: "ACCOUNT --before RFC3339 --reason TEXT --archive FILE [--by WHO]",
 	short: "Archive old incidents to a file and remove them from the ledger with a recorded compaction.",
 	long: "Only incidents that occurred before --before and can no longer affect the account (expired or waived\n" +
 		"before the policy's recovery period, or vendor-caused) are removed; if any other occurred before the\n" +
@@ -110,8 +111,8 @@ func (a *app) compact(ctx context.Context, c client.Client, name string, cutoff 
 		err = c.Update(ctx, acct, client.FieldOwner(FieldManager))
 		switch {
 		case err == nil:
-			return a.printf("customeraccount/%s: %d incidents that occurred before %s archived to %s and removed from the ledger\n",
-				name, len(remove), cutoff.Format(timeFmt), archive)
+			return a.wrote(ctx, c, name, "%d incidents that occurred before %s archived to %s and removed from the ledger",
+				len(remove), cutoff.Format(timeFmt), archive)
 		case apierrors.IsConflict(err) && attempt < 5:
 			continue
 		case apierrors.IsInvalid(err):

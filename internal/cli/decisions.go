@@ -19,7 +19,8 @@ import (
 const timeFmt = time.RFC3339
 
 var holdCmd = command{
-	name: "hold", args: "ACCOUNT (--until RFC3339 | --for DURATION | --lift) --reason TEXT [--by WHO]",
+	writes: true,
+	name:   "hold", args: "ACCOUNT (--until RFC3339 | --for DURATION | --lift) --reason TEXT [--by WHO]",
 	short: "Pause escalation (not de-escalation) until a moment, e.g. to present the issue to the customer.",
 	long: "--lift ends the hold in place now, before its time.\n\n" +
 		"Example:\n  kubectl account hold initech --for 168h --reason 'Presenting the ticket load to their CTO.'\n" +
@@ -83,7 +84,8 @@ var holdCmd = command{
 }
 
 var approveCmd = command{
-	name: "approve", args: "ACCOUNT [--note TEXT] [--by WHO]",
+	writes: true,
+	name:   "approve", args: "ACCOUNT [--note TEXT] [--by WHO]",
 	short: "Record the human approval to terminate an account in FinalNotice.",
 	long: "The approval is dated now and only counts during the account's current FinalNotice;\n" +
 		"the operator terminates once the notice period has ended and the score still\n" +
@@ -118,7 +120,8 @@ var approveCmd = command{
 }
 
 var reinstateCmd = command{
-	name: "reinstate", args: "ACCOUNT --reason TEXT [--at RFC3339] [--by WHO]",
+	writes: true,
+	name:   "reinstate", args: "ACCOUNT --reason TEXT [--at RFC3339] [--by WHO]",
 	short: "Lift an account's termination; incidents before the reinstatement stop counting.",
 	long:  "Example:\n  kubectl account reinstate initech --reason 'New management; fresh start agreed.'\n",
 	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
@@ -183,7 +186,7 @@ func (a *app) decide(ctx context.Context, by, name, field string,
 		err = c.Patch(ctx, acct, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager))
 		switch {
 		case err == nil:
-			return a.printf("customeraccount/%s: %s\n", name, msg)
+			return a.wrote(ctx, c, name, "%s", msg)
 		case apierrors.IsConflict(err) && attempt < 5:
 			continue
 		case apierrors.IsInvalid(err):

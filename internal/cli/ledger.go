@@ -28,7 +28,8 @@ func checkID(id string) error {
 }
 
 var reportCmd = command{
-	name: "report", args: "ACCOUNT --id ID --category C --summary TEXT [flags]",
+	writes: true,
+	name:   "report", args: "ACCOUNT --id ID --category C --summary TEXT [flags]",
 	short: "Record an incident on an account (server-side apply, one entry keyed by id).",
 	long: "Other writers' incidents are untouched. A recorded incident cannot be edited;\n" +
 		"reporting an existing id with different content is refused: waive it instead.\n\n" +
@@ -114,7 +115,8 @@ var reportCmd = command{
 }
 
 var waiveCmd = command{
-	name: "waive", args: "ACCOUNT INCIDENT-ID --reason TEXT [--by WHO]",
+	writes: true,
+	name:   "waive", args: "ACCOUNT INCIDENT-ID --reason TEXT [--by WHO]",
 	short: "Waive an incident so it stops counting (once; a waiver is final).",
 	long:  "Example:\n  kubectl account waive initech ticket-flood-0412 --reason 'The tickets were about our outage.'\n",
 	setup: func(a *app, fs *pflag.FlagSet) func(context.Context, []string) error {
@@ -201,7 +203,7 @@ func (a *app) editLedger(ctx context.Context, c client.Client, name string,
 		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager))
 		switch {
 		case err == nil:
-			return a.printf("customeraccount/%s: incident %s %s\n", name, id, verb)
+			return a.wrote(ctx, c, name, "incident %s %s", id, verb)
 		case apierrors.IsConflict(err) && !isFieldConflict(err) && attempt < 5:
 			continue // modified since read: decide again
 		case isFieldConflict(err):
