@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -120,15 +121,15 @@ func (e *StatusError) Error() string {
 
 // Notifier posts transition events to webhooks: the webhook Sink.
 type Notifier struct {
-	// HTTP sends the requests; nil uses a client with a Timeout.
-	HTTP *http.Client
-	// Secrets reads signing Secrets (uncached in the manager).
-	Secrets client.Reader
-	// Namespace is the operator's namespace, where signing Secrets live.
-	Namespace string
+	Deps
 	// Now is when an attempt is sent (webhook-timestamp); nil is the real
 	// clock.
 	Now func() time.Time
+
+	// transports holds one transport per caBundle (by its sha256), so
+	// deliveries to a receiver with its own CA reuse their connections
+	// instead of a TLS handshake per attempt.
+	transports sync.Map
 }
 
 func (n *Notifier) now() time.Time {
@@ -302,6 +303,11 @@ func (n *Notifier) client(caBundle []byte) (*http.Client, error) {
 	if len(caBundle) == 0 {
 		return c, nil
 	}
+	key := sha256.Sum256(caBundle)
+	if t, ok := n.transports.Load(key); ok {
+		c.Transport = t.(*http.Transport)
+		return c, nil
+	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caBundle) {
 		return nil, errors.New("the webhook's caBundle holds no PEM certificate")
@@ -312,7 +318,8 @@ func (n *Notifier) client(caBundle []byte) (*http.Client, error) {
 	}
 	t := base.Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	c.Transport = t
+	actual, _ := n.transports.LoadOrStore(key, t)
+	c.Transport = actual.(*http.Transport)
 	return c, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,7 +104,7 @@ func notifier(e *endpoint, objs ...*corev1.Secret) *notify.Notifier {
 	for _, o := range objs {
 		b = b.WithObjects(o)
 	}
-	return &notify.Notifier{HTTP: e.Client(), Secrets: b.Build(), Namespace: ns}
+	return &notify.Notifier{Deps: notify.Deps{HTTP: e.Client(), Secrets: b.Build(), Namespace: ns}}
 }
 
 func signingSecret(key string) *corev1.Secret {
@@ -260,7 +261,7 @@ func TestDeliverErrors(t *testing.T) {
 		}))
 		defer plain.Close()
 		account, policy, entry := fixtures(plain.URL, "")
-		err := (&notify.Notifier{HTTP: plain.Client()}).Deliver(ctx, account, policy, entry)
+		err := (&notify.Notifier{Deps: notify.Deps{HTTP: plain.Client()}}).Deliver(ctx, account, policy, entry)
 		g.Expect(err).To(MatchError(ContainSubstring("only absolute https:// URLs are allowed")))
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
@@ -397,6 +398,7 @@ func TestDeliverTrustsTheCABundle(t *testing.T) {
 	policy.Spec.Notifications.Webhook.CABundle = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.Certificate().Raw})
 	g.Expect(plain.Deliver(context.Background(), account, policy, entry)).To(Succeed())
 	g.Expect(e.requests()).To(HaveLen(1))
+
 	policy.Spec.Notifications.Webhook.CABundle = []byte("not a certificate")
 	g.Expect(plain.Deliver(context.Background(), account, policy, entry)).To(MatchError(ContainSubstring("caBundle holds no PEM certificate")))
 }
@@ -412,7 +414,7 @@ func TestDeliverInClusterHTTPOnlyWhenAllowed(t *testing.T) {
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
 	}
-	n := &notify.Notifier{HTTP: &http.Client{Transport: &http.Transport{DialContext: dial}}}
+	n := &notify.Notifier{Deps: notify.Deps{HTTP: &http.Client{Transport: &http.Transport{DialContext: dial}}}}
 	account, policy, entry := fixtures("http://receiver.billing.svc:8080/hooks", "")
 	err := n.Deliver(context.Background(), account, policy, entry)
 	g.Expect(err).To(MatchError(ContainSubstring("with allowInClusterHTTP")))
@@ -422,4 +424,26 @@ func TestDeliverInClusterHTTPOnlyWhenAllowed(t *testing.T) {
 	policy.Spec.Notifications.Webhook.URL = "http://hooks.example.com/x"
 	g.Expect(n.Deliver(context.Background(), account, policy, entry)).To(MatchError(ContainSubstring("refusing webhook url")))
 	g.Expect(got).To(Equal(1))
+}
+
+// Deliveries to a receiver with its own CA reuse their connection: the
+// caBundle's transport is built once, not a TLS handshake per attempt.
+func TestCABundleDeliveriesReuseTheConnection(t *testing.T) {
+	g := NewWithT(t)
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	account, policy, entry := fixtures(srv.URL, "")
+	policy.Spec.Notifications.Webhook.CABundle = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	n := &notify.Notifier{}
+	for range 3 {
+		g.Expect(n.Deliver(context.Background(), account, policy, entry)).To(Succeed())
+	}
+	g.Expect(conns.Load()).To(Equal(int32(1)), "three deliveries, one connection")
 }

@@ -63,7 +63,7 @@ type Deps struct {
 // one file implementing Sink and one line here.
 func Sinks(d Deps) []Sink {
 	return []Sink{
-		&Notifier{HTTP: d.HTTP, Secrets: d.Secrets, Namespace: d.Namespace},
+		&Notifier{Deps: d},
 	}
 }
 
