@@ -64,12 +64,6 @@ lint: $(GOLANGCI_LINT) $(KAL_LINT) ## Run golangci-lint (and go vet through it),
 	$(GOLANGCI_LINT) run ./...
 	$(KAL_LINT) run --config .golangci-kal.yml ./api/...
 
-.PHONY: lint-api-pending
-lint-api-pending: $(KAL_LINT) ## What the kube-api-linter rules pending in .golangci-kal.yml would report.
-	sed -e 's/^            - statussubresource$$/            - statussubresource\n            - optionalfields\n            - requiredfields\n            - nobools/' \
-	    .golangci-kal.yml > $(LOCALBIN)/kal-pending.yml
-	$(KAL_LINT) run --config $(LOCALBIN)/kal-pending.yml --max-issues-per-linter 0 --max-same-issues 0 ./api/... || true
-
 .PHONY: lint-fix
 lint-fix: $(GOLANGCI_LINT) ## Run golangci-lint and fix what it can.
 	$(GOLANGCI_LINT) run --fix ./...

@@ -20,18 +20,17 @@ import (
 func defaultedPolicySpec() v1alpha1.AccountPolicySpec {
 	i32 := func(v int32) *int32 { return &v }
 	dur := func(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
-	yes := true
 	return v1alpha1.AccountPolicySpec{
+		Mode:           v1alpha1.ModeEnforce,
 		Window:         dur(2160 * time.Hour),
 		SeverityPoints: v1alpha1.SeverityPoints{Minor: i32(1), Major: i32(2), Critical: i32(3)},
 		CategoryWeights: v1alpha1.CategoryWeights{Abuse: i32(1), SupportLoad: i32(1), NonPayment: i32(1),
 			PolicyViolation: i32(1), PoorFit: i32(1), Other: i32(1)},
-		Thresholds:      v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 10},
-		NoticePeriod:    dur(336 * time.Hour),
-		RequireApproval: &yes,
-		Approvals:       v1alpha1.Approvals{Required: 1},
-		AppealWindow:    dur(336 * time.Hour),
-		RecoveryPeriod:  dur(0),
+		Thresholds:     v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 10},
+		NoticePeriod:   dur(336 * time.Hour),
+		Approvals:      v1alpha1.Approvals{Required: i32(1)},
+		AppealWindow:   dur(336 * time.Hour),
+		RecoveryPeriod: dur(0),
 		Enforcement: v1alpha1.Enforcement{
 			FinalNotice: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges},
 			Terminated: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges, v1alpha1.ActionRevokeAccess,
@@ -106,7 +105,7 @@ func TestIncidentDefaults(t *testing.T) {
 	if inc.Severity != v1alpha1.SeverityMinor || inc.Attribution != v1alpha1.AttributionCustomer {
 		t.Fatalf("severity/attribution = %q/%q, want Minor/Customer", inc.Severity, inc.Attribution)
 	}
-	if inc.Points != nil || inc.Waiver != nil {
+	if inc.Points != nil || inc.Waiver.IsDefined() {
 		t.Fatalf("points/waiver should stay unset, got %v/%v", inc.Points, inc.Waiver)
 	}
 }
@@ -150,10 +149,10 @@ func TestLedgerAcceptsAppendsAndOneWaiver(t *testing.T) {
 	if len(incs) != 2 || incs[0].ID != "inc-1" || incs[1].ID != "inc-2" {
 		t.Fatalf("incidents = %+v, want inc-1, inc-2", incs)
 	}
-	if w := incs[0].Waiver; w == nil || w.Reason != "Our outage caused it." || w.By != "jane.doe" {
+	if w := incs[0].Waiver; !w.IsDefined() || w.Reason != "Our outage caused it." || w.By != "jane.doe" {
 		t.Fatalf("inc-1 waiver = %+v", w)
 	}
-	if incs[1].Waiver != nil || got.Spec.DisplayName != "Acme Robotics GmbH" {
+	if incs[1].Waiver.IsDefined() || got.Spec.DisplayName != "Acme Robotics GmbH" {
 		t.Fatalf("unexpected state: %+v", got.Spec)
 	}
 }
@@ -232,8 +231,8 @@ func TestLargeLedgerUpdatesFitCELBudget(t *testing.T) {
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &got); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(got.Spec.Incidents); n != ledgerEditable || got.Spec.Incidents[7].Waiver == nil {
-		t.Fatalf("stored %d incidents (waiver kept: %v), want %d with the waiver", n, got.Spec.Incidents[7].Waiver != nil, ledgerEditable)
+	if n := len(got.Spec.Incidents); n != ledgerEditable || !got.Spec.Incidents[7].Waiver.IsDefined() {
+		t.Fatalf("stored %d incidents (waiver kept: %v), want %d with the waiver", n, got.Spec.Incidents[7].Waiver.IsDefined(), ledgerEditable)
 	}
 }
 
@@ -244,8 +243,8 @@ func TestWebhookURLsAccepted(t *testing.T) {
 	ctx := t.Context()
 	for i, hook := range []map[string]any{
 		{"url": "https://hooks.example.com/accounts", "caBundle": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"},
-		{"url": "http://broker-ingress.knative-eventing.svc.cluster.local/default/accounts", "allowInClusterHTTP": true},
-		{"url": "http://receiver.billing.svc:8080/hooks", "allowInClusterHTTP": true},
+		{"url": "http://broker-ingress.knative-eventing.svc.cluster.local/default/accounts", "inClusterHTTP": "Allow"},
+		{"url": "http://receiver.billing.svc:8080/hooks", "inClusterHTTP": "Allow"},
 	} {
 		p := policyObj(uniqueName(fmt.Sprintf("hook-%d", i)), map[string]any{
 			"thresholds":    map[string]any{"warned": int64(1), "finalNotice": int64(2), "terminated": int64(3)},
@@ -254,5 +253,48 @@ func TestWebhookURLsAccepted(t *testing.T) {
 		if err := k8sClient.Create(ctx, p); err != nil {
 			t.Errorf("webhook %v refused: %v", hook, err)
 		}
+	}
+}
+
+// approvals.required 0 is accepted: termination then needs no human
+// decision once the notice period is over (it replaced requireApproval:
+// false).
+func TestNoApprovalRequiredAccepted(t *testing.T) {
+	testenv.Require(t)
+	ctx := t.Context()
+	p := policyObj(uniqueName("no-approval"), map[string]any{
+		"thresholds": map[string]any{"warned": int64(1), "finalNotice": int64(2), "terminated": int64(3)},
+		"approvals":  map[string]any{"required": int64(0)},
+	})
+	if err := k8sClient.Create(ctx, p); err != nil {
+		t.Fatalf("approvals.required 0 refused: %v", err)
+	}
+	var got v1alpha1.AccountPolicy
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(p), &got); err != nil {
+		t.Fatal(err)
+	}
+	if n := got.Spec.EffectiveApprovalsRequired(); n != 0 {
+		t.Fatalf("stored policy needs %d approvals, want 0", n)
+	}
+}
+
+// A later compaction whose removed count is unset is a valid step: the rule
+// comparing the counts takes an unset one as 0 instead of failing on it.
+func TestCompactionWithoutRemovedCountAccepted(t *testing.T) {
+	testenv.Require(t)
+	ctx := t.Context()
+	spec := validAccountSpec()
+	first := compaction("2026-09-01T00:00:00Z", "2026-11-01T00:00:00Z")
+	delete(first, "removed")
+	spec["compaction"] = first
+	obj := accountObj(uniqueName("compact-unset"), spec)
+	if err := k8sClient.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	later := compaction("2026-10-01T00:00:00Z", "2026-11-02T00:00:00Z")
+	delete(later, "removed")
+	obj.Object["spec"].(map[string]any)["compaction"] = later
+	if err := k8sClient.Update(ctx, obj); err != nil {
+		t.Fatalf("a later compaction without removed refused: %v", err)
 	}
 }

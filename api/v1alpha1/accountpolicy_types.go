@@ -37,6 +37,7 @@ const MaxActions = 6
 
 // SeverityPoints are the points of an incident of each severity before the
 // category weight is applied.
+// +kubebuilder:validation:MinProperties=1
 type SeverityPoints struct {
 	// minor incidents' points.
 	// +optional
@@ -59,6 +60,7 @@ type SeverityPoints struct {
 }
 
 // CategoryWeights multiply an incident's severity points by its category.
+// +kubebuilder:validation:MinProperties=1
 type CategoryWeights struct {
 	// abuse of staff.
 	// +optional
@@ -105,22 +107,23 @@ type Thresholds struct {
 	// +required
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100000
-	Warned int32 `json:"warned"`
+	Warned int32 `json:"warned,omitempty"`
 	// finalNotice is the score at which an account gets its FinalNotice.
 	// +required
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100000
-	FinalNotice int32 `json:"finalNotice"`
+	FinalNotice int32 `json:"finalNotice,omitempty"`
 	// terminated is the score at which an account may be Terminated.
 	// +required
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100000
-	Terminated int32 `json:"terminated"`
+	Terminated int32 `json:"terminated,omitempty"`
 }
 
 // Enforcement lists the actions in force in each phase. RevokeAccess and
 // ReadOnlyAccess exclude each other within a phase: one removes the
 // tenant's access, the other keeps it to reading.
+// +kubebuilder:validation:MinProperties=1
 type Enforcement struct {
 	// warned actions; none by default.
 	// +optional
@@ -146,47 +149,55 @@ type Enforcement struct {
 }
 
 // Approvals says how many people must approve a termination.
+// +kubebuilder:validation:MinProperties=1
 type Approvals struct {
 	// required is how many distinct people must approve, each during the
 	// current FinalNotice and none a reporter of an incident that counts.
-	// 1 by default.
+	// 1 by default; 0 lets an account be terminated when its notice period
+	// is over, with no human decision.
 	// +optional
 	// +kubebuilder:default=1
-	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=5
-	Required int32 `json:"required,omitempty"`
+	Required *int32 `json:"required,omitempty"`
 }
 
 // Messages are the courteous texts carried in Events and notifications.
+// +kubebuilder:validation:MinProperties=1
 type Messages struct {
 	// warned is sent when an account is Warned.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	Warned string `json:"warned,omitempty"`
 	// finalNotice is sent when an account gets its FinalNotice.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	FinalNotice string `json:"finalNotice,omitempty"`
 	// terminated is sent on termination and should carry a referral.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	Terminated string `json:"terminated,omitempty"`
 	// reinstated is sent when a terminated account is reinstated.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	Reinstated string `json:"reinstated,omitempty"`
 }
 
 // Webhook is an outbound endpoint for CloudEvents: https, or plain http to
-// a Service in the cluster when allowInClusterHTTP says so.
-// +kubebuilder:validation:XValidation:rule="url(self.url).getScheme() == 'https' || (has(self.allowInClusterHTTP) && self.allowInClusterHTTP && url(self.url).getScheme() == 'http' && (url(self.url).getHostname().endsWith('.svc') || url(self.url).getHostname().endsWith('.svc.cluster.local')))",message="webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with allowInClusterHTTP: true",fieldPath=".url"
+// a Service in the cluster when inClusterHTTP is Allow.
+// +kubebuilder:validation:XValidation:rule="url(self.url).getScheme() == 'https' || (has(self.inClusterHTTP) && self.inClusterHTTP == 'Allow' && url(self.url).getScheme() == 'http' && (url(self.url).getHostname().endsWith('.svc') || url(self.url).getHostname().endsWith('.svc.cluster.local')))",message="webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with inClusterHTTP: Allow",fieldPath=".url"
 type Webhook struct {
 	// url of the endpoint: https, or http to a Service in the cluster (host
-	// NAME.NAMESPACE.svc[.cluster.local]) with allowInClusterHTTP.
+	// NAME.NAMESPACE.svc[.cluster.local]) with inClusterHTTP: Allow.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || url(self).getScheme() == 'http')",message="webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with allowInClusterHTTP: true"
-	URL string `json:"url"`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || url(self).getScheme() == 'http')",message="webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with inClusterHTTP: Allow"
+	URL string `json:"url,omitempty"`
 	// secretRef names a Secret in the operator's namespace whose key "hmacKey"
 	// signs deliveries.
 	// +optional
@@ -197,18 +208,34 @@ type Webhook struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=65536
 	CABundle []byte `json:"caBundle,omitempty"`
-	// allowInClusterHTTP admits a plain http:// url, and only to a Service in
-	// the cluster (a Knative broker, a receiver behind a mesh), where the
-	// traffic never leaves the cluster network. False by default.
+	// inClusterHTTP says whether a plain http:// url is admitted: Allow
+	// admits one, and only to a Service in the cluster (a Knative broker, a
+	// receiver behind a mesh), where the traffic never leaves the cluster
+	// network; Refuse, the default, admits https only.
 	// +optional
-	AllowInClusterHTTP bool `json:"allowInClusterHTTP,omitempty"`
+	InClusterHTTP InClusterHTTP `json:"inClusterHTTP,omitempty"`
 }
 
+// InClusterHTTP says whether a webhook may use plain http to a Service in
+// the cluster.
+// +kubebuilder:validation:Enum=Allow;Refuse
+type InClusterHTTP string
+
+// The InClusterHTTP values.
+const (
+	// InClusterHTTPAllow admits http:// to a host ending in .svc or
+	// .svc.cluster.local.
+	InClusterHTTPAllow InClusterHTTP = "Allow"
+	// InClusterHTTPRefuse admits https:// only.
+	InClusterHTTPRefuse InClusterHTTP = "Refuse"
+)
+
 // Notifications configures outbound delivery of transitions.
+// +kubebuilder:validation:MinProperties=1
 type Notifications struct {
 	// webhook delivers CloudEvents over HTTPS.
 	// +optional
-	Webhook *Webhook `json:"webhook,omitempty"`
+	Webhook Webhook `json:"webhook,omitempty,omitzero"`
 }
 
 // AccountPolicySpec says how much incidents weigh and where the lines are.
@@ -225,32 +252,27 @@ type AccountPolicySpec struct {
 	Window *metav1.Duration `json:"window,omitempty"`
 	// severityPoints per severity; Minor 1, Major 2, Critical 3 by default.
 	// +optional
-	// +kubebuilder:default={}
-	SeverityPoints SeverityPoints `json:"severityPoints,omitempty"`
+	// +kubebuilder:default={minor: 1, major: 2, critical: 3}
+	SeverityPoints SeverityPoints `json:"severityPoints,omitempty,omitzero"`
 	// categoryWeights per category; 1 each by default.
 	// +optional
-	// +kubebuilder:default={}
-	CategoryWeights CategoryWeights `json:"categoryWeights,omitempty"`
+	// +kubebuilder:default={abuse: 1, supportLoad: 1, nonPayment: 1, policyViolation: 1, poorFit: 1, other: 1}
+	CategoryWeights CategoryWeights `json:"categoryWeights,omitempty,omitzero"`
 	// thresholds are the scores at which each phase is reached, strictly
 	// ascending and positive.
 	// +required
-	Thresholds Thresholds `json:"thresholds"`
+	Thresholds Thresholds `json:"thresholds,omitzero"`
 	// noticePeriod is the minimum time in FinalNotice before Terminated.
 	// 14 days by default.
 	// +optional
 	// +kubebuilder:default="336h"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="noticePeriod must be a non-negative duration such as \"336h\""
 	NoticePeriod *metav1.Duration `json:"noticePeriod,omitempty"`
-	// requireApproval says termination waits for approvals
-	// (spec.terminationApprovals on the account). True by default.
+	// approvals says how many people must approve a termination
+	// (spec.terminationApprovals on the account): one by default.
 	// +optional
-	// +kubebuilder:default=true
-	RequireApproval *bool `json:"requireApproval,omitempty"`
-	// approvals says how many approvals termination needs when
-	// requireApproval is true.
-	// +optional
-	// +kubebuilder:default={}
-	Approvals Approvals `json:"approvals,omitempty"`
+	// +kubebuilder:default={required: 1}
+	Approvals Approvals `json:"approvals,omitempty,omitzero"`
 	// appealWindow is how long after being told a customer may appeal: an
 	// undecided appeal of a counted incident keeps the
 	// account from being terminated if it was filed within this long after
@@ -268,37 +290,60 @@ type AccountPolicySpec struct {
 	RecoveryPeriod *metav1.Duration `json:"recoveryPeriod,omitempty"`
 	// enforcement lists the actions in force in each phase.
 	// +optional
-	// +kubebuilder:default={}
-	Enforcement Enforcement `json:"enforcement,omitempty"`
+	// +kubebuilder:default={finalNotice: {FreezeChanges}, terminated: {FreezeChanges, RevokeAccess, ScaleToZero, IsolateNetwork, BlockNewWorkloads}}
+	Enforcement Enforcement `json:"enforcement,omitempty,omitzero"`
 	// messages are courteous texts carried in Events and notifications.
 	// +optional
-	Messages Messages `json:"messages,omitempty"`
+	Messages Messages `json:"messages,omitempty,omitzero"`
 	// notifications configures outbound delivery.
 	// +optional
-	Notifications Notifications `json:"notifications,omitempty"`
-	// dryRun evaluates, reports and announces, but enforces nothing.
+	Notifications Notifications `json:"notifications,omitempty,omitzero"`
+	// mode is Enforce, the default, or DryRun: evaluate, report and
+	// announce, but enforce nothing.
 	// +optional
-	// +kubebuilder:default=false
-	DryRun bool `json:"dryRun,omitempty"`
+	// +kubebuilder:default=Enforce
+	Mode PolicyMode `json:"mode,omitempty"`
 }
 
+// PolicyMode says whether a policy's restrictions are applied.
+// +kubebuilder:validation:Enum=Enforce;DryRun
+type PolicyMode string
+
+// The policy modes.
+const (
+	// ModeEnforce applies the restrictions of each phase.
+	ModeEnforce PolicyMode = "Enforce"
+	// ModeDryRun evaluates, reports and announces, and applies nothing:
+	// status.namespaces says what would be in force.
+	ModeDryRun PolicyMode = "DryRun"
+)
+
+// DryRun reports whether the policy enforces nothing.
+func (s *AccountPolicySpec) DryRun() bool { return s.Mode == ModeDryRun }
+
 // PhaseCounts counts governed accounts per phase.
+// +kubebuilder:validation:MinProperties=1
 type PhaseCounts struct {
 	// good accounts.
 	// +optional
-	Good int32 `json:"good"`
+	// +kubebuilder:validation:Minimum=0
+	Good *int32 `json:"good,omitempty"`
 	// warned accounts.
 	// +optional
-	Warned int32 `json:"warned"`
+	// +kubebuilder:validation:Minimum=0
+	Warned *int32 `json:"warned,omitempty"`
 	// finalNotice accounts.
 	// +optional
-	FinalNotice int32 `json:"finalNotice"`
+	// +kubebuilder:validation:Minimum=0
+	FinalNotice *int32 `json:"finalNotice,omitempty"`
 	// terminated accounts.
 	// +optional
-	Terminated int32 `json:"terminated"`
+	// +kubebuilder:validation:Minimum=0
+	Terminated *int32 `json:"terminated,omitempty"`
 }
 
 // AccountPolicyStatus is written by the operator.
+// +kubebuilder:validation:MinProperties=1
 type AccountPolicyStatus struct {
 	// conditions are Ready (the policy is usable, or why not).
 	// +optional
@@ -308,13 +353,15 @@ type AccountPolicyStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// observedGeneration is the generation last evaluated.
 	// +optional
+	// +kubebuilder:validation:Minimum=1
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// accounts is the number of accounts this policy governs.
 	// +optional
-	Accounts int32 `json:"accounts"`
+	// +kubebuilder:validation:Minimum=0
+	Accounts *int32 `json:"accounts,omitempty"`
 	// phases counts governed accounts per phase.
 	// +optional
-	Phases PhaseCounts `json:"phases"`
+	Phases PhaseCounts `json:"phases,omitempty,omitzero"`
 }
 
 // AccountPolicy weighs incidents against thresholds for the accounts it
@@ -326,7 +373,7 @@ type AccountPolicyStatus struct {
 // +kubebuilder:printcolumn:name="FinalNotice",type=integer,JSONPath=`.spec.thresholds.finalNotice`
 // +kubebuilder:printcolumn:name="Terminated",type=integer,JSONPath=`.spec.thresholds.terminated`
 // +kubebuilder:printcolumn:name="Accounts",type=integer,JSONPath=`.status.accounts`
-// +kubebuilder:printcolumn:name="DryRun",type=boolean,JSONPath=`.spec.dryRun`
+// +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.spec.mode`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AccountPolicy struct {
@@ -337,10 +384,10 @@ type AccountPolicy struct {
 
 	// spec is the policy.
 	// +required
-	Spec AccountPolicySpec `json:"spec"`
+	Spec AccountPolicySpec `json:"spec,omitzero"`
 	// status is written by the operator.
 	// +optional
-	Status AccountPolicyStatus `json:"status,omitempty"`
+	Status AccountPolicyStatus `json:"status,omitempty,omitzero"`
 }
 
 // AccountPolicyList is a list of AccountPolicies.

@@ -60,13 +60,13 @@ type Contact struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 	// email address of the contact.
 	// +required
 	// +kubebuilder:validation:MinLength=3
 	// +kubebuilder:validation:MaxLength=254
 	// +kubebuilder:validation:Pattern=`^[^@\s]+@[^@\s]+$`
-	Email string `json:"email"`
+	Email string `json:"email,omitempty"`
 }
 
 // Waiver is a human decision that an incident no longer counts.
@@ -75,15 +75,15 @@ type Waiver struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is when the incident was waived.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// reason explains the waiver.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Incident is one entry in the account's ledger. Once recorded it never
@@ -100,10 +100,10 @@ type Incident struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	ID string `json:"id"`
+	ID string `json:"id,omitempty"`
 	// category says what kind of trouble this was.
 	// +required
-	Category IncidentCategory `json:"category"`
+	Category IncidentCategory `json:"category,omitempty"`
 	// severity grades the incident; Minor when unset.
 	// +optional
 	// +kubebuilder:default=Minor
@@ -111,17 +111,17 @@ type Incident struct {
 	// occurredAt is when the incident happened. Incidents in the future do
 	// not count until they have occurred.
 	// +required
-	OccurredAt metav1.Time `json:"occurredAt"`
+	OccurredAt metav1.Time `json:"occurredAt,omitempty,omitzero"`
 	// reportedBy names the person or system that recorded the incident.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	ReportedBy string `json:"reportedBy"`
+	ReportedBy string `json:"reportedBy,omitempty"`
 	// summary says what happened, briefly.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Summary string `json:"summary"`
+	Summary string `json:"summary,omitempty"`
 	// attribution says whose fault it was; Vendor-caused incidents are shown
 	// and never counted. Customer when unset.
 	// +optional
@@ -135,7 +135,7 @@ type Incident struct {
 	// waiver stops the incident counting once given. It can be added once
 	// and never changed or removed.
 	// +optional
-	Waiver *Waiver `json:"waiver,omitempty"`
+	Waiver *Waiver `json:"waiver,omitempty,omitzero"`
 	// relayedBy names who recorded the incident on reportedBy's behalf (a
 	// support desk or a control plane that relays reports); empty when the
 	// reporter recorded it. The shipped admission policy admits a reportedBy
@@ -150,7 +150,7 @@ type Incident struct {
 	// appealWindow) it keeps the account from being terminated; an
 	// Overturned incident stops counting like a waived one.
 	// +optional
-	Appeal *Appeal `json:"appeal,omitempty"`
+	Appeal *Appeal `json:"appeal,omitempty,omitzero"`
 }
 
 // Appeal is a customer contesting an incident.
@@ -159,18 +159,18 @@ type Appeal struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is when the appeal was filed.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// statement is the customer's side of the story.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
-	Statement string `json:"statement"`
+	Statement string `json:"statement,omitempty"`
 	// decision decides the appeal, once.
 	// +optional
-	Decision *AppealDecision `json:"decision,omitempty"`
+	Decision AppealDecision `json:"decision,omitempty,omitzero"`
 }
 
 // AppealOutcome is how an appeal was decided.
@@ -190,38 +190,38 @@ type AppealDecision struct {
 	// outcome is Upheld (the incident stands) or Overturned (it stops
 	// counting).
 	// +required
-	Outcome AppealOutcome `json:"outcome"`
+	Outcome AppealOutcome `json:"outcome,omitempty"`
 	// by names who decided: neither the incident's reporter nor the
 	// appellant.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is when the appeal was decided.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// reason explains the decision.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Hold pauses escalation (not de-escalation) until a moment.
 type Hold struct {
 	// until is when the hold ends.
 	// +required
-	Until metav1.Time `json:"until"`
+	Until metav1.Time `json:"until,omitempty,omitzero"`
 	// by names who placed the hold.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// reason explains the hold, e.g. "presenting the issue to the customer".
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Decision is a recorded human decision: an approval or a reinstatement.
@@ -230,12 +230,13 @@ type Decision struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is when the decision was taken.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// note or reason explaining the decision.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	Note string `json:"note,omitempty"`
 }
@@ -247,16 +248,16 @@ type ApprovalObservation struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is the approval's at, identifying the approval seen.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// seenAt is when the operator first saw the approval.
 	// +required
-	SeenAt metav1.Time `json:"seenAt"`
+	SeenAt metav1.Time `json:"seenAt,omitempty,omitzero"`
 	// phase is the account's phase when the approval was first seen.
 	// +required
-	Phase AccountPhase `json:"phase"`
+	Phase AccountPhase `json:"phase,omitempty"`
 }
 
 // Reinstatement lifts a termination. Incidents before `at` stop counting.
@@ -265,16 +266,16 @@ type Reinstatement struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is when the account was reinstated; incidents that occurred before
 	// it no longer count.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// reason explains the reinstatement.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Compaction is the recorded, explicit step that archives old incidents:
@@ -286,38 +287,42 @@ type Compaction struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	By string `json:"by"`
+	By string `json:"by,omitempty"`
 	// at is when the ledger was compacted.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// before is the cut-off: incidents that occurred before it may be
 	// removed. It only moves forward.
 	// +required
-	Before metav1.Time `json:"before"`
+	Before metav1.Time `json:"before,omitempty,omitzero"`
 	// reason explains the compaction, e.g. where the archive is kept.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 	// removed counts the incidents removed by every compaction so far.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Removed int32 `json:"removed,omitempty"`
+	Removed *int32 `json:"removed,omitempty"`
 }
 
 // CustomerAccountSpec is the desired state of a CustomerAccount: who the
-// customer is and the ledger of what happened.
+// customer is and the ledger of what happened. It says at least one thing
+// (a displayName, at the least), so an empty spec is refused.
+// +kubebuilder:validation:MinProperties=1
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.incidents) || sets.contains(has(self.incidents) ? self.incidents.map(n, n.id) : [], oldSelf.incidents.filter(o, !has(self.compaction) || o.occurredAt >= self.compaction.before).map(o, o.id))",message="recorded incidents cannot be removed; to stop one counting, waive it (set incidents[].waiver); to archive incidents that no longer count, record a compaction (kubectl account compact)",fieldPath=".incidents"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.compaction) || (has(self.compaction) && (self.compaction == oldSelf.compaction || (self.compaction.before >= oldSelf.compaction.before && self.compaction.at > oldSelf.compaction.at && self.compaction.removed >= oldSelf.compaction.removed)))",message="a compaction is a recorded step: it cannot be removed or edited, and a new one must be later, with a cut-off no earlier and a removed count no smaller",fieldPath=".compaction"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.compaction) || (has(self.compaction) && (self.compaction == oldSelf.compaction || (self.compaction.before >= oldSelf.compaction.before && self.compaction.at > oldSelf.compaction.at && (has(self.compaction.removed) ? self.compaction.removed : 0) >= (has(oldSelf.compaction.removed) ? oldSelf.compaction.removed : 0))))",message="a compaction is a recorded step: it cannot be removed or edited, and a new one must be later, with a cut-off no earlier and a removed count no smaller",fieldPath=".compaction"
 type CustomerAccountSpec struct {
 	// displayName is the human name of the customer.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	DisplayName string `json:"displayName,omitempty"`
 	// policyName names the AccountPolicy that governs this account. When
 	// empty, the one policy whose accountSelector matches the account's
 	// labels governs it.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	PolicyName string `json:"policyName,omitempty"`
 	// contacts are passed to notifications.
@@ -337,10 +342,10 @@ type CustomerAccountSpec struct {
 	// compaction records the latest archival of old incidents; see
 	// Compaction.
 	// +optional
-	Compaction *Compaction `json:"compaction,omitempty"`
+	Compaction Compaction `json:"compaction,omitempty,omitzero"`
 	// hold pauses escalation until hold.until.
 	// +optional
-	Hold *Hold `json:"hold,omitempty"`
+	Hold Hold `json:"hold,omitempty,omitzero"`
 	// terminationApprovals are the human decisions to terminate, one per
 	// approver. An approval counts only if dated on or after the moment the
 	// account entered its current FinalNotice, first seen by the operator
@@ -355,15 +360,16 @@ type CustomerAccountSpec struct {
 	// reinstatement lifts Terminated; incidents that occurred before
 	// reinstatement.at stop counting.
 	// +optional
-	Reinstatement *Reinstatement `json:"reinstatement,omitempty"`
+	Reinstatement Reinstatement `json:"reinstatement,omitempty,omitzero"`
 }
 
 // NamespaceStatus reports enforcement on one tenant namespace.
 type NamespaceStatus struct {
 	// name of the namespace.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 	// actions in force in the namespace (or that would be, in dry run).
 	// +optional
 	// +listType=set
@@ -371,6 +377,7 @@ type NamespaceStatus struct {
 	Actions []EnforcementAction `json:"actions,omitempty"`
 	// message explains anything unusual: protected, dry run, drift, errors.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	Message string `json:"message,omitempty"`
 }
@@ -380,19 +387,19 @@ type NamespaceSummary struct {
 	// total is the number of tenant namespaces.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Total int32 `json:"total"`
+	Total *int32 `json:"total,omitempty"`
 	// restricted is how many have some action in force.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Restricted int32 `json:"restricted"`
+	Restricted *int32 `json:"restricted,omitempty"`
 	// withMessages is how many report an error, a warning or a note.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	WithMessages int32 `json:"withMessages"`
+	WithMessages *int32 `json:"withMessages,omitempty"`
 	// omitted is how many are not listed in status.namespaces.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Omitted int32 `json:"omitted"`
+	Omitted *int32 `json:"omitted,omitempty"`
 }
 
 // Transition is one entry of the account's history.
@@ -402,19 +409,22 @@ type Transition struct {
 	From AccountPhase `json:"from,omitempty"`
 	// to is the phase entered.
 	// +required
-	To AccountPhase `json:"to"`
+	To AccountPhase `json:"to,omitempty"`
 	// at is when the transition happened.
 	// +required
-	At metav1.Time `json:"at"`
+	At metav1.Time `json:"at,omitempty,omitzero"`
 	// score at the time of the transition.
 	// +optional
-	Score int32 `json:"score"`
+	// +kubebuilder:validation:Minimum=0
+	Score *int32 `json:"score,omitempty"`
 	// reason is a CamelCase word for the transition.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 	// message explains the transition.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	Message string `json:"message,omitempty"`
 	// notifications tracks delivery of the transition to each sink the policy
@@ -457,16 +467,16 @@ const (
 type NotificationStatus struct {
 	// sink is where this entry is delivered.
 	// +required
-	Sink NotificationSink `json:"sink"`
+	Sink NotificationSink `json:"sink,omitempty"`
 	// state is Pending until the sink acknowledged the event (the webhook:
 	// with a 2xx response), then Delivered; Abandoned if it said it is gone
 	// for good (the webhook: 410 Gone).
 	// +required
-	State NotificationState `json:"state"`
+	State NotificationState `json:"state,omitempty"`
 	// attempts is how many deliveries were tried.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Attempts int32 `json:"attempts,omitempty"`
+	Attempts *int32 `json:"attempts,omitempty"`
 	// lastAttempt is when delivery was last tried.
 	// +optional
 	LastAttempt *metav1.Time `json:"lastAttempt,omitempty"`
@@ -475,17 +485,20 @@ type NotificationStatus struct {
 	NextAttempt *metav1.Time `json:"nextAttempt,omitempty"`
 	// message is the last delivery error.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	Message string `json:"message,omitempty"`
 	// id is the CloudEvent id; every retry of the transition carries the
 	// same id so receivers can deduplicate.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
 	ID string `json:"id,omitempty"`
 }
 
 // CustomerAccountStatus is written only by the operator and can be rebuilt
 // from the world.
+// +kubebuilder:validation:MinProperties=1
 type CustomerAccountStatus struct {
 	// conditions are Ready, AccessRestricted, TerminationPending and Held.
 	// +optional
@@ -495,6 +508,7 @@ type CustomerAccountStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// observedGeneration is the generation last evaluated successfully.
 	// +optional
+	// +kubebuilder:validation:Minimum=1
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// phase is where the account stands.
 	// +optional
@@ -504,11 +518,13 @@ type CustomerAccountStatus struct {
 	PhaseSince *metav1.Time `json:"phaseSince,omitempty"`
 	// policy is the AccountPolicy that governs the account.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	Policy string `json:"policy,omitempty"`
 	// score is the points counted now.
 	// +optional
-	Score int32 `json:"score"`
+	// +kubebuilder:validation:Minimum=0
+	Score *int32 `json:"score,omitempty"`
 	// thresholds lists the phases whose threshold the score reaches.
 	// +optional
 	// +listType=atomic
@@ -516,13 +532,16 @@ type CustomerAccountStatus struct {
 	Thresholds []AccountPhase `json:"thresholds,omitempty"`
 	// countedIncidents is how many incidents count now.
 	// +optional
-	CountedIncidents int32 `json:"countedIncidents"`
+	// +kubebuilder:validation:Minimum=0
+	CountedIncidents *int32 `json:"countedIncidents,omitempty"`
 	// vendorIncidents is how many incidents the vendor caused.
 	// +optional
-	VendorIncidents int32 `json:"vendorIncidents"`
+	// +kubebuilder:validation:Minimum=0
+	VendorIncidents *int32 `json:"vendorIncidents,omitempty"`
 	// waivedIncidents is how many incidents were waived.
 	// +optional
-	WaivedIncidents int32 `json:"waivedIncidents"`
+	// +kubebuilder:validation:Minimum=0
+	WaivedIncidents *int32 `json:"waivedIncidents,omitempty"`
 	// primaryConcern is the category with the most counted points.
 	// +optional
 	PrimaryConcern IncidentCategory `json:"primaryConcern,omitempty"`
@@ -580,10 +599,10 @@ type CustomerAccount struct {
 
 	// spec is the customer and the ledger.
 	// +required
-	Spec CustomerAccountSpec `json:"spec"`
+	Spec CustomerAccountSpec `json:"spec,omitzero"`
 	// status is written by the operator.
 	// +optional
-	Status CustomerAccountStatus `json:"status,omitempty"`
+	Status CustomerAccountStatus `json:"status,omitempty,omitzero"`
 }
 
 // CustomerAccountList is a list of CustomerAccounts.

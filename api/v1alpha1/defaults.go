@@ -1,6 +1,8 @@
 package v1alpha1
 
-import "time"
+import (
+	"time"
+)
 
 // Defaults the API server applies; repeated here because Go clients and
 // policies read from files (e.g. a simulation) may not have been defaulted.
@@ -34,18 +36,15 @@ func (s *AccountPolicySpec) EffectiveRecoveryPeriod() time.Duration {
 	return max(s.RecoveryPeriod.Duration, 0)
 }
 
-// EffectiveRequireApproval reports whether termination needs an approval.
-func (s *AccountPolicySpec) EffectiveRequireApproval() bool {
-	return s.RequireApproval == nil || *s.RequireApproval
+// EffectiveApprovalsRequired is how many distinct approvals termination
+// needs: approvals.required, 1 when unset.
+func (s *AccountPolicySpec) EffectiveApprovalsRequired() int {
+	return max(int(orDefault(s.Approvals.Required, 1)), 0)
 }
 
-// EffectiveApprovalsRequired is how many distinct approvals termination
-// needs: 0 without requireApproval, else approvals.required (1 when unset).
-func (s *AccountPolicySpec) EffectiveApprovalsRequired() int {
-	if !s.EffectiveRequireApproval() {
-		return 0
-	}
-	return max(int(s.Approvals.Required), 1)
+// EffectiveRequireApproval reports whether termination needs an approval.
+func (s *AccountPolicySpec) EffectiveRequireApproval() bool {
+	return s.EffectiveApprovalsRequired() > 0
 }
 
 // EffectiveAppealWindow is the appeal window, defaulted.

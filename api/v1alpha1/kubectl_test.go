@@ -13,6 +13,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/testenv"
@@ -110,14 +111,14 @@ func table(out string) [][]string {
 func TestKubectlGetShortNamesAndColumns(t *testing.T) {
 	testenv.Require(t)
 	ctx := t.Context()
-	acct := &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("columns")}}
+	acct := &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("columns")}, Spec: v1alpha1.CustomerAccountSpec{DisplayName: "Columns Ltd"}}
 	if err := k8sClient.Create(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
 	now := metav1.Now()
 	next := metav1.NewTime(now.Add(36 * time.Hour))
 	acct.Status = v1alpha1.CustomerAccountStatus{
-		Phase: v1alpha1.PhaseWarned, Score: 4, Policy: "standard",
+		Phase: v1alpha1.PhaseWarned, Score: ptr.To[int32](4), Policy: "standard",
 		PrimaryConcern: v1alpha1.CategoryAbuse, NextEvaluation: &next,
 		Conditions: []metav1.Condition{{Type: v1alpha1.ConditionAccessRestricted, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonRestricted, Message: "FreezeChanges in force", LastTransitionTime: now},
@@ -143,7 +144,7 @@ func TestKubectlGetShortNamesAndColumns(t *testing.T) {
 			[]string{"NAME", "PHASE", "SCORE", "POLICY", "READY", "REASON", "RESTRICTED", "AGE", "NEXT", "CONCERN"},
 			[]string{acct.Name, "Warned", "4", "standard", "True", "Evaluated", "True"}, "Abuse"},
 		{[]string{"get", "apol", pol.GetName()},
-			[]string{"NAME", "WARNED", "FINALNOTICE", "TERMINATED", "ACCOUNTS", "DRYRUN", "READY", "AGE"},
+			[]string{"NAME", "WARNED", "FINALNOTICE", "TERMINATED", "ACCOUNTS", "MODE", "READY", "AGE"},
 			[]string{pol.GetName(), "3", "6", "10"}, ""},
 	}
 	for _, c := range checks {

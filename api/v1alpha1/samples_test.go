@@ -116,7 +116,7 @@ func TestSamplesApply(t *testing.T) {
 	}
 	abuse := 0
 	for _, inc := range accounts["initech"].Spec.Incidents {
-		if inc.Category == v1alpha1.CategoryAbuse && inc.Attribution == v1alpha1.AttributionCustomer && inc.Waiver == nil {
+		if inc.Category == v1alpha1.CategoryAbuse && inc.Attribution == v1alpha1.AttributionCustomer && !inc.Waiver.IsDefined() {
 			abuse++
 		}
 	}

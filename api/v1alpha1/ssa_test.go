@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -99,7 +100,7 @@ func TestServerSideApplyWriters(t *testing.T) {
 		t.Fatalf("after refused applies: %d incidents, displayName %q", len(got.Spec.Incidents), got.Spec.DisplayName)
 	}
 	inc := got.Spec.Incidents[0]
-	if inc.Waiver == nil || inc.Summary != support["summary"] || inc.Severity != v1alpha1.SeverityMajor {
+	if !inc.Waiver.IsDefined() || inc.Summary != support["summary"] || inc.Severity != v1alpha1.SeverityMajor {
 		t.Fatalf("support incident after waiver: %+v", inc)
 	}
 }
@@ -118,7 +119,7 @@ func TestStatusIsASubresource(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct.Status.Phase = v1alpha1.PhaseTerminated
-	acct.Status.Score = 99
+	acct.Status.Score = ptr.To[int32](99)
 	if err := k8sClient.Update(ctx, acct); err != nil {
 		t.Fatalf("update via main resource: %v", err)
 	}
@@ -126,12 +127,12 @@ func TestStatusIsASubresource(t *testing.T) {
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(acct), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Status.Phase != "" || got.Status.Score != 0 {
+	if got.Status.Phase != "" || got.Status.Score != nil {
 		t.Fatalf("main endpoint wrote status: %+v", got.Status)
 	}
 
 	got.Status.Phase = v1alpha1.PhaseWarned
-	got.Status.Score = 4
+	got.Status.Score = ptr.To[int32](4)
 	got.Spec.DisplayName = "changed through status"
 	if err := k8sClient.Status().Update(ctx, &got); err != nil {
 		t.Fatalf("status update: %v", err)
@@ -140,7 +141,7 @@ func TestStatusIsASubresource(t *testing.T) {
 	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(acct), &after); err != nil {
 		t.Fatal(err)
 	}
-	if after.Status.Phase != v1alpha1.PhaseWarned || after.Status.Score != 4 || after.Spec.DisplayName != "Initech" {
-		t.Fatalf("after status update: phase %q score %d displayName %q", after.Status.Phase, after.Status.Score, after.Spec.DisplayName)
+	if after.Status.Phase != v1alpha1.PhaseWarned || ptr.Deref(after.Status.Score, 0) != 4 || after.Spec.DisplayName != "Initech" {
+		t.Fatalf("after status update: phase %q score %d displayName %q", after.Status.Phase, ptr.Deref(after.Status.Score, 0), after.Spec.DisplayName)
 	}
 }

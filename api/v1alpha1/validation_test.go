@@ -27,7 +27,7 @@ const (
 	msgAppealFinal  = "an appeal is filed once and decided once: neither the appeal nor its decision can be changed or removed"
 	msgDecider      = "an appeal is decided by someone who neither reported the incident nor filed the appeal"
 	msgAscending    = "thresholds must be strictly ascending: warned < finalNotice < terminated"
-	msgHTTPS        = "webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with allowInClusterHTTP: true"
+	msgHTTPS        = "webhook url must be an absolute https:// URL, or http:// to a Service in the cluster (a host ending in .svc or .svc.cluster.local) with inClusterHTTP: Allow"
 	msgWindow       = `window must be a positive duration such as "2160h" (hours are the largest unit)`
 )
 
@@ -114,14 +114,27 @@ func rejections() []rejection {
 			want: []string{"spec.thresholds.warned: Invalid value: 0", "greater than or equal to 1"}},
 		{name: "negative category weight", policy: true, create: setKey("categoryWeights", map[string]any{"abuse": int64(-1)}),
 			want: []string{"spec.categoryWeights.abuse: Invalid value: -1", "greater than or equal to 0"}},
+		{name: "unknown policy mode", policy: true, create: setKey("mode", "Sometimes"),
+			want: []string{`spec.mode: Unsupported value: "Sometimes"`, `"DryRun"`}},
+		{name: "six approvals", policy: true, create: setKey("approvals", map[string]any{"required": int64(6)}),
+			want: []string{"spec.approvals.required: Invalid value: 6", "less than or equal to 5"}},
+		{name: "an empty message", policy: true, create: setKey("messages", map[string]any{"warned": ""}),
+			want: []string{"spec.messages.warned", "at least 1 chars long"}},
+		{name: "an empty messages object", policy: true, create: setKey("messages", map[string]any{}),
+			want: []string{"spec.messages", "at least 1 properties"}},
+		{name: "unknown inClusterHTTP", policy: true,
+			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://broker.knative.svc/x", "inClusterHTTP": "Maybe"}}),
+			want:   []string{`spec.notifications.webhook.inClusterHTTP: Unsupported value: "Maybe"`, `"Allow"`}},
+		{name: "an account that says nothing", create: func(s map[string]any) { clear(s) },
+			want: []string{"spec", "at least 1 properties"}},
 		{name: "http webhook", policy: true,
 			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://hooks.example.com/x"}}),
 			want:   []string{"spec.notifications.webhook.url", msgHTTPS}},
-		{name: "http to a Service without allowInClusterHTTP", policy: true,
+		{name: "http to a Service without inClusterHTTP: Allow", policy: true,
 			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://broker.knative.svc/accounts"}}),
 			want:   []string{"spec.notifications.webhook.url", msgHTTPS}},
-		{name: "http outside the cluster with allowInClusterHTTP", policy: true,
-			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://hooks.example.com/x", "allowInClusterHTTP": true}}),
+		{name: "http outside the cluster with inClusterHTTP: Allow", policy: true,
+			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "http://hooks.example.com/x", "inClusterHTTP": "Allow"}}),
 			want:   []string{"spec.notifications.webhook.url", msgHTTPS}},
 		{name: "relative webhook url", policy: true,
 			create: setKey("notifications", map[string]any{"webhook": map[string]any{"url": "hooks/x"}}),

@@ -32,9 +32,9 @@ func policies() []*v1alpha1.AccountPolicy {
 	}, {
 		ObjectMeta: metav1.ObjectMeta{Name: "bench-terminate"},
 		Spec: v1alpha1.AccountPolicySpec{
-			Thresholds:      v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
-			NoticePeriod:    &metav1.Duration{},
-			RequireApproval: ptr.To(false),
+			Thresholds:   v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
+			NoticePeriod: &metav1.Duration{},
+			Approvals:    v1alpha1.Approvals{Required: ptr.To[int32](0)},
 			Enforcement: v1alpha1.Enforcement{Terminated: []v1alpha1.EnforcementAction{
 				v1alpha1.ActionFreezeChanges, v1alpha1.ActionRevokeAccess, v1alpha1.ActionScaleToZero,
 				v1alpha1.ActionIsolateNetwork, v1alpha1.ActionBlockNewWorkloads,
@@ -165,7 +165,7 @@ func (w *watcher) run(ctx context.Context, c client.WithWatch) {
 func (w *watcher) see(a *v1alpha1.CustomerAccount) {
 	s := state{phase: a.Status.Phase}
 	if sum := a.Status.NamespaceSummary; sum != nil {
-		s.restricted = sum.Restricted
+		s.restricted = ptr.Deref(sum.Restricted, 0)
 	}
 	if a.Status.ObservedGeneration == a.Generation {
 		s.observed = 1

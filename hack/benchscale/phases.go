@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -36,7 +37,7 @@ func (b *bench) rawCeiling(ctx context.Context) error {
 		if err := b.cl.c.Get(ctx, client.ObjectKey{Name: names[i]}, a); err != nil {
 			return err
 		}
-		a.Status.Phase, a.Status.Score, a.Status.ObservedGeneration = v1alpha1.PhaseWarned, 20, a.Generation
+		a.Status.Phase, a.Status.Score, a.Status.ObservedGeneration = v1alpha1.PhaseWarned, ptr.To[int32](20), a.Generation
 		return b.cl.c.Status().Update(ctx, a)
 	})
 	took := time.Since(start)

@@ -28,7 +28,7 @@ var appealCmd = command{
 				return err
 			}
 			return a.editIncident(ctx, args, *by, "appealed", func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident, who string) (*v1alpha1.Incident, error) {
-				if old.Appeal != nil {
+				if old.Appeal.IsDefined() {
 					return nil, fmt.Errorf("incident %q on account %q was already appealed by %s at %s; an appeal is filed once",
 						old.ID, acct.Name, old.Appeal.By, old.Appeal.At.UTC().Format(timeFmt))
 				}
@@ -64,7 +64,7 @@ var decideAppealCmd = command{
 					return nil, fmt.Errorf("%w, so nothing was recorded", err)
 				}
 				decided := old.DeepCopy()
-				decided.Appeal.Decision = &v1alpha1.AppealDecision{Outcome: o, By: who, At: metav1.NewTime(a.now), Reason: *reason}
+				decided.Appeal.Decision = v1alpha1.AppealDecision{Outcome: o, By: who, At: metav1.NewTime(a.now), Reason: *reason}
 				return decided, nil
 			})
 		}

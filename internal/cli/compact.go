@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -71,7 +72,7 @@ func (a *app) compact(ctx context.Context, c client.Client, name string, cutoff 
 			return err
 		}
 		prev := acct.Spec.Compaction
-		if prev != nil && cutoff.Before(&prev.Before) {
+		if prev.IsDefined() && cutoff.Before(&prev.Before) {
 			return usagef("--before %s is earlier than the last compaction's cut-off %s", cutoff.Format(timeFmt), prev.Before.UTC().Format(timeFmt))
 		}
 		res, err := resolve.Policy(ctx, c, acct)
@@ -97,12 +98,9 @@ func (a *app) compact(ctx context.Context, c client.Client, name string, cutoff 
 		case len(remove) == 0:
 			return fmt.Errorf("nothing was changed: no incident of %s occurred before %s", name, cutoff.Format(timeFmt))
 		}
-		removed := int32(len(remove))
-		if prev != nil {
-			removed += prev.Removed
-		}
-		compaction := &v1alpha1.Compaction{By: who, At: metav1.NewTime(a.now), Before: cutoff, Reason: reason, Removed: removed}
-		if err := writeArchive(archive, name, compaction, remove); err != nil {
+		removed := int32(len(remove)) + ptr.Deref(prev.Removed, 0)
+		compaction := v1alpha1.Compaction{By: who, At: metav1.NewTime(a.now), Before: cutoff, Reason: reason, Removed: &removed}
+		if err := writeArchive(archive, name, &compaction, remove); err != nil {
 			return err
 		}
 		acct.Spec.Incidents, acct.Spec.Compaction = keep, compaction

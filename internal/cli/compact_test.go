@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
@@ -42,7 +44,7 @@ func TestCompactArchivesWhatNoLongerCounts(t *testing.T) {
 	if len(got.Spec.Incidents) != 1 || got.Spec.Incidents[0].ID != "recent" {
 		t.Errorf("incidents after compaction: %+v", got.Spec.Incidents)
 	}
-	if c := got.Spec.Compaction; c == nil || c.By != "ops" || c.Removed != 2 || !c.Before.Time.Equal(cutoff) {
+	if c := got.Spec.Compaction; !c.IsDefined() || c.By != "ops" || ptr.Deref(c.Removed, 0) != 2 || !c.Before.Time.Equal(cutoff) {
 		t.Errorf("compaction = %+v", c)
 	}
 	raw, err := os.ReadFile(archive)

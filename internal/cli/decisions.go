@@ -44,7 +44,7 @@ var holdCmd = command{
 				}
 				return a.decide(ctx, *by, args[0], "hold", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
 					h := acct.Spec.Hold
-					if h == nil || !h.Until.After(a.now) {
+					if !h.IsDefined() || !h.Until.After(a.now) {
 						return nil, "", fmt.Errorf("account %q has no hold in effect to lift", acct.Name)
 					}
 					return v1alpha1.Hold{Until: metav1.NewTime(a.now), By: who, Reason: "lifted early: " + *reason},
@@ -74,7 +74,7 @@ var holdCmd = command{
 			}
 			return a.decide(ctx, *by, args[0], "hold", func(acct *v1alpha1.CustomerAccount, who string) (any, string, error) {
 				msg := fmt.Sprintf("escalation paused until %s (de-escalation continues)", end.Format(timeFmt))
-				if h := acct.Spec.Hold; h != nil && h.Until.After(a.now) {
+				if h := acct.Spec.Hold; h.IsDefined() && h.Until.After(a.now) {
 					msg += fmt.Sprintf("; replaces the hold by %s until %s", h.By, h.Until.UTC().Format(timeFmt))
 				}
 				return v1alpha1.Hold{Until: metav1.NewTime(end), By: who, Reason: *reason}, msg, nil

@@ -54,7 +54,7 @@ func TestDecisions(t *testing.T) {
 	run(t, "hold", name, "--for", "24h", "--reason", "Presenting the issue to the customer.", "--by", "carol").ok(t)
 	held := get(t, name)
 	h := held.Spec.Hold
-	if h == nil || h.By != "carol" || h.Reason != "Presenting the issue to the customer." ||
+	if !h.IsDefined() || h.By != "carol" || h.Reason != "Presenting the issue to the customer." ||
 		h.Until.Sub(now.Add(24*time.Hour)).Abs() > time.Minute {
 		t.Fatalf("hold = %+v", h)
 	}
@@ -92,7 +92,7 @@ func TestDecisions(t *testing.T) {
 	before = get(t, name)
 	run(t, "reinstate", name, "--reason", "Fresh start agreed.", "--by", "erin").ok(t)
 	reinstated := get(t, name)
-	if ri := reinstated.Spec.Reinstatement; ri == nil || ri.By != "erin" || ri.Reason != "Fresh start agreed." || !ri.At.After(terminatedAt) {
+	if ri := reinstated.Spec.Reinstatement; !ri.IsDefined() || ri.By != "erin" || ri.Reason != "Fresh start agreed." || !ri.At.After(terminatedAt) {
 		t.Fatalf("reinstatement = %+v", ri)
 	}
 	sameExcept(t, before, reinstated, "reinstatement")
@@ -103,7 +103,7 @@ func TestDecisions(t *testing.T) {
 	justNow := time.Now().UTC().Truncate(time.Second).Add(time.Second)
 	setPhase(t, name, v1alpha1.PhaseTerminated, justNow)
 	run(t, "reinstate", name, "--reason", "Fresh start agreed.", "--by", "erin").ok(t)
-	if ri := get(t, name).Spec.Reinstatement; ri == nil || !ri.At.After(justNow) {
+	if ri := get(t, name).Spec.Reinstatement; !ri.IsDefined() || !ri.At.After(justNow) {
 		t.Fatalf("reinstatement right after a termination = %+v, want dated after %s", ri, justNow)
 	}
 

@@ -132,7 +132,7 @@ func explain(w io.Writer, acct *v1alpha1.CustomerAccount, res resolve.Resolution
 	for _, c := range st.Conditions {
 		p.printf("  %s=%s (%s): %s\n", c.Type, c.Status, c.Reason, c.Message)
 	}
-	if acct.Spec.Hold != nil {
+	if acct.Spec.Hold.IsDefined() {
 		h := acct.Spec.Hold
 		p.printf("  hold by %s until %s: %s\n", h.By, h.Until.UTC().Format(timeFmt), h.Reason)
 	}
@@ -185,11 +185,11 @@ func writeDecisions(p *printer, acct *v1alpha1.CustomerAccount, policy *v1alpha1
 	for i := range acct.Spec.Incidents {
 		inc := &acct.Spec.Incidents[i]
 		a := inc.Appeal
-		if a == nil {
+		if !a.IsDefined() {
 			continue
 		}
 		line := fmt.Sprintf("  %s: appealed by %s at %s: %q; ", inc.ID, a.By, a.At.UTC().Format(timeFmt), text.Truncate(a.Statement, 80))
-		if d := a.Decision; d != nil {
+		if d := &a.Decision; d.IsDefined() {
 			line += fmt.Sprintf("%s by %s at %s (%s)", d.Outcome, d.By, d.At.UTC().Format(timeFmt), d.Reason)
 		} else {
 			excluded := []string{inc.ReportedBy, a.By}

@@ -128,7 +128,7 @@ var waiveCmd = command{
 			}
 			return a.editIncident(ctx, args, *by, "waived", func(acct *v1alpha1.CustomerAccount, old *v1alpha1.Incident, who string) (*v1alpha1.Incident, error) {
 				switch {
-				case old.Waiver != nil:
+				case old.Waiver.IsDefined():
 					w := old.Waiver
 					return nil, fmt.Errorf("incident %q on account %q is already waived by %s at %s (%s); a waiver is final",
 						old.ID, acct.Name, w.By, w.At.UTC().Format(timeFmt), w.Reason)

@@ -114,7 +114,7 @@ func TestReportAndWaive(t *testing.T) {
 	run(t, "waive", name, "ticket-flood", "--reason", "The tickets were about our outage.", "--by", "bob").ok(t)
 	got = get(t, name)
 	waived := incidentByID(t, got, "ticket-flood")
-	if w := waived.Waiver; w == nil || w.By != "bob" || w.Reason != "The tickets were about our outage." || time.Since(w.At.Time) > time.Minute {
+	if w := waived.Waiver; !w.IsDefined() || w.By != "bob" || w.Reason != "The tickets were about our outage." || time.Since(w.At.Time) > time.Minute {
 		t.Fatalf("waiver = %+v", waived.Waiver)
 	}
 	waived.Waiver = nil
@@ -138,7 +138,7 @@ func TestReportAndWaive(t *testing.T) {
 	// A third writer's incident can be waived too; its owner keeps its fields.
 	run(t, "waive", name, "invoice-overdue", "--reason", "Paid; our invoice was wrong.", "--by", "bob").ok(t)
 	got = get(t, name)
-	if b := incidentByID(t, got, "invoice-overdue"); b.Waiver == nil || b.Summary != billingBefore.Summary {
+	if b := incidentByID(t, got, "invoice-overdue"); !b.Waiver.IsDefined() || b.Summary != billingBefore.Summary {
 		t.Errorf("third writer's incident after waive: %+v", b)
 	}
 	if !strings.Contains(owned(got)["billing-system"], `f:summary`) {

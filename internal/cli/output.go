@@ -64,7 +64,7 @@ type Explanation struct {
 	Approvals      *ApprovalsView             `json:"approvals,omitempty"`
 	Conditions     []metav1.Condition         `json:"conditions,omitempty"`
 	Namespaces     []v1alpha1.NamespaceStatus `json:"namespaces,omitempty"`
-	Hold           *v1alpha1.Hold             `json:"hold,omitempty"`
+	Hold           v1alpha1.Hold              `json:"hold,omitzero"`
 	Statement      *lifecycle.Statement       `json:"lastStatement,omitempty"`
 }
 

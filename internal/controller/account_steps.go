@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -135,7 +136,7 @@ func (r *CustomerAccountReconciler) decide(_ context.Context, s *accountScope) (
 // enforce brings the tenant namespaces to the decided phase's actions (or
 // reports what would be in force, in dry run or for an exempt account).
 func (r *CustomerAccountReconciler) enforce(ctx context.Context, s *accountScope) (bool, error) {
-	dryRun, dryRunReason := s.policy.Spec.DryRun, dryRunPolicy
+	dryRun, dryRunReason := s.policy.Spec.DryRun(), dryRunPolicy
 	if s.account.Labels[v1alpha1.LabelExempt] == "true" {
 		dryRun, dryRunReason = true, dryRunExempt
 	}
@@ -212,7 +213,7 @@ func logRecorded(ctx context.Context, s *accountScope) {
 	logger := log.FromContext(ctx)
 	st, old := &s.account.Status, &s.base.Status
 	if t := s.transition; t != nil {
-		logger.Info("transition recorded", "from", t.From, "to", t.To, "reason", t.Reason, "score", st.Score)
+		logger.Info("transition recorded", "from", t.From, "to", t.To, "reason", t.Reason, "score", ptr.Deref(st.Score, 0))
 	}
 	for _, o := range st.ApprovalObservations {
 		if !slices.ContainsFunc(old.ApprovalObservations, func(p v1alpha1.ApprovalObservation) bool { return equality.Semantic.DeepEqual(o, p) }) {
@@ -221,7 +222,7 @@ func logRecorded(ctx context.Context, s *accountScope) {
 	}
 	was, now := meta.IsStatusConditionTrue(old.Conditions, v1alpha1.ConditionHeld), meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionHeld)
 	switch h := s.account.Spec.Hold; {
-	case now && !was && h != nil:
+	case now && !was && h.IsDefined():
 		logger.Info("hold in effect", "by", h.By, "until", h.Until.Time, "reason", h.Reason)
 	case was && !now:
 		logger.Info("hold ended")

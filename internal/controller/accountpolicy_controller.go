@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,30 +58,22 @@ func (r *AccountPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.List(ctx, &accounts, client.MatchingFields{governingPolicyField: policy.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, err
 	}
-	var counts v1alpha1.PhaseCounts
-	var governed int32
+	counts := map[v1alpha1.AccountPhase]int32{}
 	for i := range accounts.Items {
-		a := &accounts.Items[i]
-		governed++
-		switch a.Status.Phase {
-		case v1alpha1.PhaseWarned:
-			counts.Warned++
-		case v1alpha1.PhaseFinalNotice:
-			counts.FinalNotice++
-		case v1alpha1.PhaseTerminated:
-			counts.Terminated++
-		default:
-			counts.Good++
+		phase := accounts.Items[i].Status.Phase
+		if phase == "" {
+			phase = v1alpha1.PhaseGood
 		}
+		counts[phase]++
 	}
-	for phase, n := range map[v1alpha1.AccountPhase]int32{
-		v1alpha1.PhaseGood: counts.Good, v1alpha1.PhaseWarned: counts.Warned,
-		v1alpha1.PhaseFinalNotice: counts.FinalNotice, v1alpha1.PhaseTerminated: counts.Terminated,
-	} {
-		metrics.AccountsByPhase.WithLabelValues(policy.Name, string(phase)).Set(float64(n))
+	for _, phase := range []v1alpha1.AccountPhase{v1alpha1.PhaseGood, v1alpha1.PhaseWarned, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseTerminated} {
+		metrics.AccountsByPhase.WithLabelValues(policy.Name, string(phase)).Set(float64(counts[phase]))
 	}
-	policy.Status.Accounts = governed
-	policy.Status.Phases = counts
+	policy.Status.Accounts = ptr.To(int32(len(accounts.Items)))
+	policy.Status.Phases = v1alpha1.PhaseCounts{
+		Good: ptr.To(counts[v1alpha1.PhaseGood]), Warned: ptr.To(counts[v1alpha1.PhaseWarned]),
+		FinalNotice: ptr.To(counts[v1alpha1.PhaseFinalNotice]), Terminated: ptr.To(counts[v1alpha1.PhaseTerminated]),
+	}
 	policy.Status.ObservedGeneration = policy.Generation
 
 	if equality.Semantic.DeepEqual(base.Status, policy.Status) {

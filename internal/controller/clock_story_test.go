@@ -142,7 +142,7 @@ func storyServesTheFullNoticePeriod(t *testing.T, env *testenv.Env) {
 
 	a, _ := s.at(0, "acme")
 	g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseFinalNotice))
-	g.Expect(a.Status.Score).To(Equal(int32(4)))
+	g.Expect(a.Status.Score).To(HaveValue(Equal(int32(4))))
 	g.Expect(a.Status.NextEvaluation.Time).To(BeTemporally("==", storyStart.Add(90*day-time.Hour)), "next: the incidents expire")
 	ns := &corev1.Namespace{}
 	g.Expect(s.c.Get(context.Background(), client.ObjectKey{Name: "acme-prod"}, ns)).To(Succeed())
@@ -207,7 +207,7 @@ func storyIncidentsExpire(t *testing.T, env *testenv.Env) {
 
 	a, _ = s.at(90*day, "initech")
 	g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseGood))
-	g.Expect(a.Status.Score).To(BeZero())
+	g.Expect(a.Status.Score).To(HaveValue(BeZero()))
 	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonRecovered))
 	g.Expect(a.Status.History[0].From).To(Equal(v1alpha1.PhaseWarned))
 	g.Expect(a.Status.History[0].At.Time).To(BeTemporally("==", storyStart.Add(90*day)))

@@ -30,7 +30,7 @@ func TestDecisionGaugesCountWhatWaitsForPeople(t *testing.T) {
 	appeal := func(at time.Time, decided bool) *v1alpha1.Appeal {
 		a := &v1alpha1.Appeal{By: "customer", At: metav1.NewTime(at), Statement: "no"}
 		if decided {
-			a.Decision = &v1alpha1.AppealDecision{Outcome: v1alpha1.AppealUpheld, By: "ombudsman", At: metav1.NewTime(at)}
+			a.Decision = v1alpha1.AppealDecision{Outcome: v1alpha1.AppealUpheld, By: "ombudsman", At: metav1.NewTime(at)}
 		}
 		return a
 	}

@@ -61,7 +61,7 @@ func TestPolicyStatusWriteReconcilesNoAccount(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		p := &v1alpha1.AccountPolicy{}
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(policy), p)).To(Succeed())
-		g.Expect(p.Status.Accounts).To(Equal(int32(n)))
+		g.Expect(p.Status.Accounts).To(HaveValue(Equal(int32(n))))
 	}, waitFor, pollEach).Should(Succeed())
 	before := settled(g, reconciles, 1500*time.Millisecond, noVersions)
 
@@ -159,7 +159,7 @@ func TestScoreChangeDoesNotRecountThePolicy(t *testing.T) {
 	waitPhase(g, acct.Name, v1alpha1.PhaseGood)
 	before := settled(g, policyReconciles, 2*controller.CountsDelay, noVersions)
 	addIncident(g, acct.Name, abuse("a", time.Now())) // 2 points: still Good
-	g.Eventually(func(g Gomega) { g.Expect(get(g, acct.Name).Status.Score).To(Equal(int32(2))) }, waitFor, pollEach).Should(Succeed())
+	g.Eventually(func(g Gomega) { g.Expect(get(g, acct.Name).Status.Score).To(HaveValue(Equal(int32(2)))) }, waitFor, pollEach).Should(Succeed())
 	g.Consistently(func() float64 { return reconcilesOf(g, "accountpolicy") - before }, time.Second, pollEach).Should(BeZero(),
 		"the policy was recounted for a score change")
 }
@@ -181,7 +181,7 @@ func TestAWaveOfTransitionsRecountsThePolicyOnce(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		p := &v1alpha1.AccountPolicy{}
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(policy), p)).To(Succeed())
-		g.Expect(p.Status.Phases.Warned).To(Equal(int32(n)))
+		g.Expect(p.Status.Phases.Warned).To(HaveValue(Equal(int32(n))))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Expect(reconcilesOf(g, "accountpolicy")-before).To(BeNumerically("<=", n/4),
 		"the policy was recounted for every account of the wave")

@@ -185,7 +185,7 @@ func awaitingApproval(ctx context.Context, c client.Reader) (int, time.Time, err
 func pendingAppeals(ctx context.Context, c client.Reader) (int, time.Time, error) {
 	return countAccounts(ctx, c, func(a *v1alpha1.CustomerAccount, add func(int, time.Time)) {
 		for _, inc := range a.Spec.Incidents {
-			if ap := inc.Appeal; ap != nil && ap.Decision == nil {
+			if ap := inc.Appeal; ap.IsDefined() && !ap.Decision.IsDefined() {
 				add(1, ap.At.Time)
 			}
 		}

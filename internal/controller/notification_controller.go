@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -141,7 +142,7 @@ func outcomeNotices(ctx context.Context, sink v1alpha1.NotificationSink, outcome
 		n := o.Status
 		if o.Err == nil {
 			metrics.Notifications.WithLabelValues(metrics.NotificationDelivered).Inc()
-			logger.Info("notification delivered", "event", n.ID, "attempts", n.Attempts)
+			logger.Info("notification delivered", "event", n.ID, "attempts", ptr.Deref(n.Attempts, 0))
 			if o.FailedBefore > 0 {
 				notices = append(notices, notice{corev1.EventTypeNormal, v1alpha1.ReasonNotificationDelivered,
 					fmt.Sprintf("Notification of %s delivered to the %s sink after %d failed attempt(s).", describe(o.Entry), sink, o.FailedBefore)})
@@ -150,13 +151,13 @@ func outcomeNotices(ctx context.Context, sink v1alpha1.NotificationSink, outcome
 		}
 		if n.State == v1alpha1.NotificationAbandoned {
 			metrics.Notifications.WithLabelValues(metrics.NotificationAbandoned).Inc()
-			logger.Info("notification abandoned", "event", n.ID, "attempts", n.Attempts, "error", o.Err.Error())
+			logger.Info("notification abandoned", "event", n.ID, "attempts", ptr.Deref(n.Attempts, 0), "error", o.Err.Error())
 			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationAbandoned,
 				fmt.Sprintf("Notification of %s to the %s sink abandoned: %s; the endpoint says it is gone for good, so it is not retried", describe(o.Entry), sink, o.Err)})
 			continue
 		}
 		metrics.Notifications.WithLabelValues(metrics.NotificationFailed).Inc()
-		logger.Info("notification failed", "event", n.ID, "attempts", n.Attempts, "retryAt", n.NextAttempt, "error", o.Err.Error())
+		logger.Info("notification failed", "event", n.ID, "attempts", ptr.Deref(n.Attempts, 0), "retryAt", n.NextAttempt, "error", o.Err.Error())
 		if o.FailedBefore == 0 {
 			notices = append(notices, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationFailed,
 				fmt.Sprintf("Notification of %s not delivered to the %s sink (retrying with backoff): %s", describe(o.Entry), sink, o.Err)})

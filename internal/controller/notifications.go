@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/metrics"
@@ -30,7 +31,7 @@ func droppedNotices(trimmed []v1alpha1.Transition) []notice {
 		for _, n := range notify.Undelivered(t) {
 			out = append(out, notice{corev1.EventTypeWarning, v1alpha1.ReasonNotificationDropped,
 				fmt.Sprintf("Notification of %s (event %s) was never delivered to the %s sink and left the bounded history after %d attempt(s); last error: %s",
-					describe(&t), n.ID, n.Sink, n.Attempts, n.Message)})
+					describe(&t), n.ID, n.Sink, ptr.Deref(n.Attempts, 0), n.Message)})
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/lifecycle"
@@ -21,7 +22,7 @@ func TestTrimmedPendingEntryIsDropped(t *testing.T) {
 		e := v1alpha1.Transition{From: v1alpha1.PhaseGood, To: v1alpha1.PhaseWarned, Reason: "Escalated",
 			At: metav1.NewTime(now.Add(-time.Duration(i+1) * time.Hour))}
 		if i == maxHistory-1 {
-			e.Notifications = []v1alpha1.NotificationStatus{{Sink: v1alpha1.SinkWebhook, State: v1alpha1.NotificationPending, ID: "oldest", Attempts: 7, Message: "HTTP 503"}}
+			e.Notifications = []v1alpha1.NotificationStatus{{Sink: v1alpha1.SinkWebhook, State: v1alpha1.NotificationPending, ID: "oldest", Attempts: ptr.To[int32](7), Message: "HTTP 503"}}
 		} else {
 			e.Notifications = []v1alpha1.NotificationStatus{{Sink: v1alpha1.SinkWebhook, State: v1alpha1.NotificationDelivered, ID: "x"}}
 		}

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/notify"
@@ -24,7 +25,7 @@ import (
 func webhookPolicy(t *testing.T, g Gomega, key string) (*v1alpha1.AccountPolicy, string) {
 	t.Helper()
 	path := unique("hook")
-	hook := &v1alpha1.Webhook{URL: hooks.URL(path)}
+	hook := v1alpha1.Webhook{URL: hooks.URL(path)}
 	if key != "" {
 		s := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: unique("hook-key"), Namespace: operatorNamespace},
@@ -77,7 +78,7 @@ func TestNotificationDeliveredOnceSigned(t *testing.T) {
 	t.Logf("happy path: incident recorded → CloudEvent received in %v", got[0].Received.Sub(start).Round(time.Millisecond))
 
 	n := entry.NotificationTo(v1alpha1.SinkWebhook)
-	g.Expect(n.Attempts).To(Equal(int32(1)))
+	g.Expect(n.Attempts).To(HaveValue(Equal(int32(1))))
 	g.Expect(n.LastAttempt).NotTo(BeNil())
 	g.Expect(n.NextAttempt).To(BeNil())
 	g.Expect(n.Message).To(BeEmpty())
@@ -158,22 +159,22 @@ func TestNotificationRetriedWithBackoffUntilDelivered(t *testing.T) {
 		g.Expect(e).NotTo(BeNil())
 		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook)).NotTo(BeNil())
 		last = e.NotificationTo(v1alpha1.SinkWebhook)
-		if last.State == v1alpha1.NotificationPending && last.Attempts > 0 {
-			if !seen[last.Attempts] {
+		if attempts := ptr.Deref(last.Attempts, 0); last.State == v1alpha1.NotificationPending && attempts > 0 {
+			if !seen[attempts] {
 				// While it waits, the gauges count it (scraped from the cache).
 				g.Expect(gathered(g, "account_lifecycle_notifications_pending")).To(BeNumerically(">=", 1))
 				g.Expect(gathered(g, "account_lifecycle_notification_oldest_pending_seconds")).To(BeNumerically(">", 0))
 			}
-			seen[last.Attempts] = true
+			seen[attempts] = true
 			g.Expect(last.Message).To(ContainSubstring("HTTP 500"))
 			g.Expect(last.NextAttempt).NotTo(BeNil())
-			backoff := time.Duration(1<<(last.Attempts-1)) * time.Second
+			backoff := time.Duration(1<<(attempts-1)) * time.Second
 			g.Expect(last.NextAttempt.Sub(last.LastAttempt.Time)).To(BeNumerically("~", backoff+500*time.Millisecond, 500*time.Millisecond))
 		}
 		g.Expect(last.State).To(Equal(v1alpha1.NotificationDelivered))
 	}, waitFor, 50*time.Millisecond).Should(Succeed())
 	g.Expect(seen).To(Equal(map[int32]bool{1: true, 2: true}), "Pending with attempts 1 and 2 were both observed")
-	g.Expect(last.Attempts).To(Equal(int32(3)))
+	g.Expect(last.Attempts).To(HaveValue(Equal(int32(3))))
 
 	got := hooks.Requests(path)
 	g.Expect(got).To(HaveLen(3))
@@ -205,7 +206,7 @@ func TestNotificationMissingSecretIsRetried(t *testing.T) {
 	g := NewWithT(t)
 	path := unique("hook")
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
-		p.Spec.Notifications.Webhook = &v1alpha1.Webhook{URL: hooks.URL(path),
+		p.Spec.Notifications.Webhook = v1alpha1.Webhook{URL: hooks.URL(path),
 			SecretRef: &corev1.LocalObjectReference{Name: path + "-key"}}
 	})
 	acct := createAccount(t, g, policy.Name, abuse("shouted", time.Now()))

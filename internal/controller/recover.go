@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -40,7 +41,7 @@ func (r *CustomerAccountReconciler) recoverState(ctx context.Context, account *v
 	account.Status.Phase = phase
 	account.Status.PhaseSince = &metav1.Time{Time: since}
 	account.Status.History = append([]v1alpha1.Transition{{
-		To: phase, At: metav1.NewTime(now), Score: account.Status.Score, Reason: v1alpha1.ReasonStateRecovered, Message: note,
+		To: phase, At: metav1.NewTime(now), Score: ptr.To(ptr.Deref(account.Status.Score, 0)), Reason: v1alpha1.ReasonStateRecovered, Message: note,
 	}}, account.Status.History...)
 	if len(account.Status.History) > maxHistory {
 		account.Status.History = account.Status.History[:maxHistory]

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
@@ -30,11 +31,11 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 			status.PhaseSince = &since
 		}
 	}
-	status.Score = d.Score
+	status.Score = ptr.To(d.Score)
 	status.Thresholds = d.Thresholds
-	status.CountedIncidents = d.Counted
-	status.VendorIncidents = d.Vendor
-	status.WaivedIncidents = d.Waived
+	status.CountedIncidents = ptr.To(d.Counted)
+	status.VendorIncidents = ptr.To(d.Vendor)
+	status.WaivedIncidents = ptr.To(d.Waived)
 	status.PrimaryConcern = d.PrimaryConcern
 	status.ApprovalObservations = d.ApprovalObservations
 	status.NextEvaluation = nil
@@ -52,7 +53,7 @@ func recordDecision(status *v1alpha1.CustomerAccountStatus, policy *v1alpha1.Acc
 			From:    t.From,
 			To:      t.To,
 			At:      metav1.NewTime(now.Truncate(time.Second)),
-			Score:   d.Score,
+			Score:   ptr.To(d.Score),
 			Reason:  t.Reason,
 			Message: text.Truncate(t.Message, 2048),
 		}
@@ -101,15 +102,16 @@ func boundNamespaces(all []v1alpha1.NamespaceStatus) ([]v1alpha1.NamespaceStatus
 	if len(all) == 0 {
 		return nil, nil
 	}
-	sum := &v1alpha1.NamespaceSummary{Total: int32(len(all))}
+	var restricted, withMessages int32
 	for _, st := range all {
 		if len(st.Actions) > 0 {
-			sum.Restricted++
+			restricted++
 		}
 		if st.Message != "" {
-			sum.WithMessages++
+			withMessages++
 		}
 	}
+	sum := &v1alpha1.NamespaceSummary{Total: ptr.To(int32(len(all))), Restricted: &restricted, WithMessages: &withMessages, Omitted: ptr.To[int32](0)}
 	if len(all) <= maxNamespaces {
 		return all, sum
 	}
@@ -125,7 +127,7 @@ func boundNamespaces(all []v1alpha1.NamespaceStatus) ([]v1alpha1.NamespaceStatus
 	})
 	kept := ordered[:maxNamespaces]
 	slices.SortFunc(kept, func(a, b v1alpha1.NamespaceStatus) int { return strings.Compare(a.Name, b.Name) })
-	sum.Omitted = int32(len(all) - maxNamespaces)
+	sum.Omitted = ptr.To(int32(len(all) - maxNamespaces))
 	return kept, sum
 }
 

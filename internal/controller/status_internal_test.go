@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
@@ -27,11 +28,11 @@ func TestBoundNamespacesKeepsWhatMatters(t *testing.T) {
 	g.Expect(kept).To(ContainElements(
 		HaveField("Name", "ns-069"), HaveField("Name", "ns-139"), HaveField("Name", "ns-209"), HaveField("Name", "ns-279")))
 	g.Expect(kept[0].Name).To(Equal("ns-000"), "sorted by name")
-	g.Expect(*sum).To(Equal(v1alpha1.NamespaceSummary{Total: 300, Restricted: 300, WithMessages: 4, Omitted: 300 - maxNamespaces}))
+	g.Expect(*sum).To(Equal(v1alpha1.NamespaceSummary{Total: ptr.To[int32](300), Restricted: ptr.To[int32](300), WithMessages: ptr.To[int32](4), Omitted: ptr.To[int32](300 - maxNamespaces)}))
 
 	few, sum := boundNamespaces(all[:3])
 	g.Expect(few).To(Equal(all[:3]))
-	g.Expect(sum.Omitted).To(BeZero())
+	g.Expect(sum.Omitted).To(HaveValue(BeZero()))
 	none, sum := boundNamespaces(nil)
 	g.Expect(none).To(BeNil())
 	g.Expect(sum).To(BeNil())

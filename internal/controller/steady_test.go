@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -161,7 +162,7 @@ func TestDryRunAndExemptEnforceNothing(t *testing.T) {
 	testenv.Require(t)
 	t.Parallel()
 	g := NewWithT(t)
-	dry := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.DryRun = true })
+	dry := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) { p.Spec.Mode = v1alpha1.ModeDryRun })
 	normal := createPolicy(t, g, nil)
 
 	dryAcct := createAccount(t, g, dry.Name, abuse("a", time.Now()), abuse("b", time.Now()))
@@ -204,8 +205,8 @@ func TestPolicyStatusCountsAccounts(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		p := &v1alpha1.AccountPolicy{}
 		g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(policy), p)).To(Succeed())
-		g.Expect(p.Status.Accounts).To(Equal(int32(3)))
-		g.Expect(p.Status.Phases).To(Equal(v1alpha1.PhaseCounts{Good: 1, Warned: 1, FinalNotice: 1}))
+		g.Expect(p.Status.Accounts).To(HaveValue(Equal(int32(3))))
+		g.Expect(p.Status.Phases).To(Equal(v1alpha1.PhaseCounts{Good: ptr.To[int32](1), Warned: ptr.To[int32](1), FinalNotice: ptr.To[int32](1), Terminated: ptr.To[int32](0)}))
 		c := p.Status.Conditions
 		g.Expect(c).To(ContainElement(And(HaveField("Type", v1alpha1.ConditionReady), HaveField("Status", metav1.ConditionTrue))))
 	}, waitFor, pollEach).Should(Succeed())

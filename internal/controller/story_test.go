@@ -34,12 +34,12 @@ func TestStoryAbuseToTermination(t *testing.T) {
 
 	addIncident(g, acct.Name, abuse("swore-at-support-1", now))
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseWarned)
-	g.Expect(a.Status.Score).To(Equal(int32(2)))
+	g.Expect(a.Status.Score).To(HaveValue(Equal(int32(2))))
 	g.Expect(a.Status.PrimaryConcern).To(Equal(v1alpha1.CategoryAbuse))
 
 	addIncident(g, acct.Name, abuse("swore-at-support-2", now))
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseFinalNotice)
-	g.Expect(a.Status.Score).To(Equal(int32(4)))
+	g.Expect(a.Status.Score).To(HaveValue(Equal(int32(4))))
 	// FinalNotice freezes the tenant namespace by default.
 	waitFrozen(g, ns.Name)
 
@@ -76,7 +76,7 @@ func TestStoryAbuseToTermination(t *testing.T) {
 		To(Equal([]v1alpha1.AccountPhase{v1alpha1.PhaseTerminated, v1alpha1.PhaseFinalNotice, v1alpha1.PhaseWarned}))
 	g.Expect(a.Status.History[0].From).To(Equal(v1alpha1.PhaseFinalNotice))
 	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonTerminated))
-	g.Expect(a.Status.History[0].Score).To(Equal(int32(6)))
+	g.Expect(a.Status.History[0].Score).To(HaveValue(Equal(int32(6))))
 	g.Expect(a.Status.History[0].At.Sub(a.Status.History[1].At.Time)).To(BeNumerically(">=", 3*time.Second),
 		"terminated before the notice period was served")
 	// The metric is counted once the status write returns, which may be
@@ -114,11 +114,11 @@ func TestStoryVendorIncidentChangesNothing(t *testing.T) {
 
 	addIncident(g, acct.Name, vendorIncident("our-outage", time.Now()))
 	g.Eventually(func(g Gomega) {
-		g.Expect(get(g, acct.Name).Status.VendorIncidents).To(Equal(int32(1)))
+		g.Expect(get(g, acct.Name).Status.VendorIncidents).To(HaveValue(Equal(int32(1))))
 	}, waitFor, pollEach).Should(Succeed())
 	a := get(g, acct.Name)
 	g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseGood))
-	g.Expect(a.Status.Score).To(BeZero())
+	g.Expect(a.Status.Score).To(HaveValue(BeZero()))
 	g.Expect(a.Status.History).To(BeEmpty())
 }
 
@@ -130,7 +130,7 @@ func TestStoryReinstatement(t *testing.T) {
 	g := NewWithT(t)
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.NoticePeriod = &metav1.Duration{}
-		p.Spec.RequireApproval = ptr.To(false)
+		p.Spec.Approvals.Required = ptr.To[int32](0)
 	})
 	now := time.Now()
 	acct := createAccount(t, g, policy.Name, abuse("a", now), abuse("b", now), abuse("c", now))
@@ -146,10 +146,10 @@ func TestStoryReinstatement(t *testing.T) {
 	}, waitFor, pollEach).Should(Succeed())
 
 	update(g, acct.Name, func(a *v1alpha1.CustomerAccount) {
-		a.Spec.Reinstatement = &v1alpha1.Reinstatement{By: "ceo", At: metav1.NewTime(time.Now().Add(time.Second)), Reason: "Apologised; new contract."}
+		a.Spec.Reinstatement = v1alpha1.Reinstatement{By: "ceo", At: metav1.NewTime(time.Now().Add(time.Second)), Reason: "Apologised; new contract."}
 	})
 	a = waitPhase(g, acct.Name, v1alpha1.PhaseGood)
-	g.Expect(a.Status.Score).To(BeZero())
+	g.Expect(a.Status.Score).To(HaveValue(BeZero()))
 	g.Expect(a.Status.History[0].Reason).To(Equal(v1alpha1.ReasonReinstated))
 	g.Eventually(func(g Gomega) {
 		labels := getNamespace(g, ns.Name).Labels

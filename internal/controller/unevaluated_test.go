@@ -131,7 +131,7 @@ func TestWipedStatusIsRecoveredFromTheWorld(t *testing.T) {
 	ctx := context.Background()
 	policy := createPolicy(t, g, func(p *v1alpha1.AccountPolicy) {
 		p.Spec.NoticePeriod = &metav1.Duration{}
-		p.Spec.RequireApproval = ptr.To(false)
+		p.Spec.Approvals.Required = ptr.To[int32](0)
 	})
 	acct := createAccount(t, g, policy.Name)
 	ns := tenantNamespace(t, g, acct.Name)
@@ -201,7 +201,7 @@ func TestAccountWithManyNamespacesIsRecorded(t *testing.T) {
 		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseWarned))
 		g.Expect(condition(a, v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 		g.Expect(a.Status.NamespaceSummary).NotTo(BeNil())
-		g.Expect(*a.Status.NamespaceSummary).To(Equal(v1alpha1.NamespaceSummary{Total: n, Restricted: n, Omitted: n - 64}))
+		g.Expect(*a.Status.NamespaceSummary).To(Equal(v1alpha1.NamespaceSummary{Total: ptr.To[int32](n), Restricted: ptr.To[int32](n), WithMessages: ptr.To[int32](0), Omitted: ptr.To[int32](n - 64)}))
 		g.Expect(a.Status.Namespaces).To(HaveLen(64))
 	}, 2*waitFor, pollEach).Should(Succeed())
 }

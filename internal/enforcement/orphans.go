@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -29,7 +30,7 @@ func mayHaveOrphans(account *v1alpha1.CustomerAccount, current []corev1.Namespac
 			return true
 		}
 	}
-	if sum := account.Status.NamespaceSummary; sum != nil && int(sum.Total) > len(current) {
+	if sum := account.Status.NamespaceSummary; sum != nil && int(ptr.Deref(sum.Total, 0)) > len(current) {
 		return true
 	}
 	for _, st := range account.Status.Namespaces {

@@ -117,7 +117,7 @@ func heldCondition(f *facts, account *v1alpha1.CustomerAccount) metav1.Condition
 	case heldAt(account, f.now):
 		c.Status, c.Reason = metav1.ConditionTrue, v1alpha1.ReasonHoldActive
 		c.Message = fmt.Sprintf("Escalation is paused until %s by %s: %s", fmtTime(h.Until.Time), h.By, h.Reason)
-	case h != nil:
+	case h.IsDefined():
 		c.Message = fmt.Sprintf("The hold by %s ended at %s.", h.By, fmtTime(h.Until.Time))
 	}
 	return c

@@ -191,7 +191,7 @@ func noAppealPending(in gateInput) (string, string, bool) {
 // overturnedAt is when the incident's appeal was overturned, nil if it
 // was not (yet).
 func overturnedAt(inc *v1alpha1.Incident) *time.Time {
-	if inc.Appeal == nil || inc.Appeal.Decision == nil || inc.Appeal.Decision.Outcome != v1alpha1.AppealOverturned {
+	if !inc.Appeal.IsDefined() || !inc.Appeal.Decision.IsDefined() || inc.Appeal.Decision.Outcome != v1alpha1.AppealOverturned {
 		return nil
 	}
 	return &inc.Appeal.Decision.At.Time
@@ -201,5 +201,5 @@ func overturnedAt(inc *v1alpha1.Incident) *time.Time {
 // now.
 func undecided(inc *v1alpha1.Incident, now time.Time) bool {
 	a := inc.Appeal
-	return a != nil && !a.At.After(now) && (a.Decision == nil || a.Decision.At.After(now))
+	return a.IsDefined() && !a.At.After(now) && (!a.Decision.IsDefined() || a.Decision.At.After(now))
 }

@@ -18,7 +18,7 @@ func appealed(when int) incOpt {
 // decided decides the incident's appeal at `when`.
 func decided(outcome v1alpha1.AppealOutcome, when int) incOpt {
 	return func(i *v1alpha1.Incident) {
-		i.Appeal.Decision = &v1alpha1.AppealDecision{Outcome: outcome, By: "ombudsman", At: mt(at(time.Duration(when) * day)), Reason: "Reviewed the recording."}
+		i.Appeal.Decision = v1alpha1.AppealDecision{Outcome: outcome, By: "ombudsman", At: mt(at(time.Duration(when) * day)), Reason: "Reviewed the recording."}
 	}
 }
 
@@ -30,7 +30,7 @@ func TestDecisionsByTheRightPeople(t *testing.T) {
 	fn := func(opts ...accOpt) *v1alpha1.CustomerAccount {
 		return acct(v1alpha1.PhaseFinalNotice, since, append([]accOpt{incidents(minors("m", 9, at(75*day))...)}, opts...)...)
 	}
-	two := pol(func(s *v1alpha1.AccountPolicySpec) { s.Approvals.Required = 2 })
+	two := pol(func(s *v1alpha1.AccountPolicySpec) { s.Approvals.Required = i32(2) })
 	appealedAccount := func(opts ...incOpt) *v1alpha1.CustomerAccount {
 		ms := minors("m", 4, at(75*day))
 		ms = append(ms, inc("shouted", at(75*day), append([]incOpt{points(5)}, opts...)...))

@@ -79,7 +79,7 @@ type outcome struct {
 // PhaseSince; an empty (or unknown) phase is a new account, Good since its
 // creationTimestamp (or now if that is zero). Unset policy fields take the
 // API server's defaults (v1alpha1's Effective* and For helpers: a nil
-// requireApproval is true, a zero or nil window 90 days), explicit zeros are
+// approvals.required is 1, a zero or nil window 90 days), explicit zeros are
 // taken as given, negative periods as 0. Check a policy with CheckPolicy
 // first; with a nil policy Evaluate keeps the recorded state.
 func Evaluate(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, now time.Time) Decision {
@@ -213,7 +213,7 @@ func nextMoment(f *facts, account *v1alpha1.CustomerAccount, st state) moment {
 // state st the account was evaluated in.
 func ignoredDecisions(f *facts, account *v1alpha1.CustomerAccount, st state) []string {
 	var out []string
-	if r := account.Spec.Reinstatement; r != nil && st.phase == terminated && !liftsTermination(st.since, r.At.Time) {
+	if r := account.Spec.Reinstatement; r.IsDefined() && st.phase == terminated && !liftsTermination(st.since, r.At.Time) {
 		out = append(out, fmt.Sprintf("the reinstatement by %s dated %s is not after the termination at %s, so it does not lift it; record a reinstatement dated after %s",
 			r.By, fmtTime(r.At.Time), fmtTime(st.since), fmtTime(st.since)))
 	}
@@ -240,5 +240,5 @@ func ignoredDecisions(f *facts, account *v1alpha1.CustomerAccount, st state) []s
 
 func heldAt(account *v1alpha1.CustomerAccount, now time.Time) bool {
 	h := account.Spec.Hold
-	return h != nil && now.Before(h.Until.Time)
+	return h.IsDefined() && now.Before(h.Until.Time)
 }

@@ -67,14 +67,8 @@ func (g *gen) policy() *v1alpha1.AccountPolicy {
 	}
 	s.NoticePeriod = dur(g.days(12))
 	s.RecoveryPeriod = []*metav1.Duration{nil, dur(0), dur(time.Duration(g.intn(8)) * tick), dur(g.days(10))}[g.intn(4)]
-	switch g.intn(3) {
-	case 0:
-		s.RequireApproval = nil
-	case 1:
-		no := false
-		s.RequireApproval = &no
-	}
-	s.Approvals.Required = int32(g.intn(4)) // 0 takes the default, 1
+	// nil takes the default, 1; 0 needs no approval.
+	s.Approvals.Required = []*int32{nil, i32(0), i32(1), i32(2), i32(3)}[g.intn(5)]
 	s.AppealWindow = []*metav1.Duration{nil, dur(0), dur(g.days(20))}[g.intn(3)]
 	s.SeverityPoints = v1alpha1.SeverityPoints{Minor: g.points(3), Major: g.points(4), Critical: g.points(9)}
 	s.CategoryWeights = v1alpha1.CategoryWeights{Abuse: g.points(3), SupportLoad: g.points(2), NonPayment: i32(1), PolicyViolation: g.points(3), PoorFit: nil, Other: g.points(2)}
@@ -105,7 +99,7 @@ func (g *gen) incident(id string) v1alpha1.Incident {
 		i.Appeal = &v1alpha1.Appeal{By: "customer", At: mt(g.moment()), Statement: "not what happened"}
 		if g.intn(2) == 0 {
 			outcome := []v1alpha1.AppealOutcome{v1alpha1.AppealUpheld, v1alpha1.AppealOverturned}[g.intn(2)]
-			i.Appeal.Decision = &v1alpha1.AppealDecision{Outcome: outcome, By: "ombudsman", At: mt(g.moment()), Reason: "reviewed"}
+			i.Appeal.Decision = v1alpha1.AppealDecision{Outcome: outcome, By: "ombudsman", At: mt(g.moment()), Reason: "reviewed"}
 		}
 	}
 	return i
@@ -351,7 +345,7 @@ func pendingAppealIn(account *v1alpha1.CustomerAccount, policy *v1alpha1.Account
 	for i := range account.Spec.Incidents {
 		inc := &account.Spec.Incidents[i]
 		a := inc.Appeal
-		if ok, _ := Counts(account, policy, inc, now); !ok || a == nil || a.At.After(now) || (a.Decision != nil && !a.Decision.At.After(now)) {
+		if ok, _ := Counts(account, policy, inc, now); !ok || !a.IsDefined() || a.At.After(now) || (a.Decision.IsDefined() && !a.Decision.At.After(now)) {
 			continue
 		}
 		from := inc.OccurredAt.Time

@@ -23,7 +23,6 @@ func mt(t time.Time) metav1.Time { return metav1.NewTime(t) }
 // pol is a defaulted policy with thresholds 3/6/9, a 90-day window, a 14-day
 // notice period, approval required and no recovery period.
 func pol(mods ...func(*v1alpha1.AccountPolicySpec)) *v1alpha1.AccountPolicy {
-	yes := true
 	p := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
 		Spec: v1alpha1.AccountPolicySpec{
@@ -32,7 +31,6 @@ func pol(mods ...func(*v1alpha1.AccountPolicySpec)) *v1alpha1.AccountPolicy {
 			CategoryWeights: v1alpha1.CategoryWeights{Abuse: i32(1), SupportLoad: i32(1), NonPayment: i32(1), PolicyViolation: i32(1), PoorFit: i32(1), Other: i32(1)},
 			Thresholds:      v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 9},
 			NoticePeriod:    dur(14 * day),
-			RequireApproval: &yes,
 		},
 	}
 	for _, m := range mods {
@@ -45,7 +43,7 @@ func recovery(d time.Duration) func(*v1alpha1.AccountPolicySpec) {
 	return func(s *v1alpha1.AccountPolicySpec) { s.RecoveryPeriod = dur(d) }
 }
 
-func noApproval(s *v1alpha1.AccountPolicySpec) { no := false; s.RequireApproval = &no }
+func noApproval(s *v1alpha1.AccountPolicySpec) { s.Approvals.Required = i32(0) }
 
 type accOpt func(*v1alpha1.CustomerAccount)
 
@@ -72,7 +70,7 @@ func incidents(incs ...v1alpha1.Incident) accOpt {
 
 func hold(until time.Time) accOpt {
 	return func(a *v1alpha1.CustomerAccount) {
-		a.Spec.Hold = &v1alpha1.Hold{Until: mt(until), By: "dana", Reason: "meeting the customer"}
+		a.Spec.Hold = v1alpha1.Hold{Until: mt(until), By: "dana", Reason: "meeting the customer"}
 	}
 }
 
@@ -88,7 +86,7 @@ func approvalBy(who string, when time.Time) accOpt {
 
 func reinstatement(when time.Time) accOpt {
 	return func(a *v1alpha1.CustomerAccount) {
-		a.Spec.Reinstatement = &v1alpha1.Reinstatement{By: "ceo", At: mt(when), Reason: "paid in full"}
+		a.Spec.Reinstatement = v1alpha1.Reinstatement{By: "ceo", At: mt(when), Reason: "paid in full"}
 	}
 }
 

@@ -36,7 +36,7 @@ func isVendorCaused(in incidentInput) (string, bool) {
 }
 
 func isWaived(in incidentInput) (string, bool) {
-	return NotCountedWaived, in.inc.Waiver != nil
+	return NotCountedWaived, in.inc.Waiver.IsDefined()
 }
 
 func isOverturned(in incidentInput) (string, bool) {
@@ -81,7 +81,7 @@ func Counts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, i
 }
 
 func reinstatedAt(account *v1alpha1.CustomerAccount) *time.Time {
-	if account == nil || account.Spec.Reinstatement == nil {
+	if account == nil || !account.Spec.Reinstatement.IsDefined() {
 		return nil
 	}
 	return &account.Spec.Reinstatement.At.Time
@@ -110,7 +110,7 @@ func Compactable(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPoli
 	}
 	r := rulesOf(policy)
 	start, end := span(inc, reinstatedAt(account), r.window)
-	if w := inc.Waiver; w != nil && w.At.Time.Before(end) {
+	if w := inc.Waiver; w.IsDefined() && w.At.Time.Before(end) {
 		end = w.At.Time
 	}
 	if !start.Before(end) {

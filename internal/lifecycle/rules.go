@@ -47,9 +47,9 @@ func CanDecideAppeal(account *v1alpha1.CustomerAccount, id, by string) error {
 	}
 	inc := &account.Spec.Incidents[i]
 	switch {
-	case inc.Appeal == nil:
+	case !inc.Appeal.IsDefined():
 		return fmt.Errorf("incident %q of account %q has no appeal to decide", id, account.Name)
-	case inc.Appeal.Decision != nil:
+	case inc.Appeal.Decision.IsDefined():
 		return fmt.Errorf("the appeal of incident %q was already decided (%s by %s); a decision is final", id, inc.Appeal.Decision.Outcome, inc.Appeal.Decision.By)
 	case by == inc.ReportedBy || by == inc.RelayedBy:
 		return fmt.Errorf("%s reported incident %q and cannot decide its appeal", by, id)
@@ -65,7 +65,7 @@ func reportedBy(account *v1alpha1.CustomerAccount, by string) []string {
 	var ids []string
 	for i := range account.Spec.Incidents {
 		inc := &account.Spec.Incidents[i]
-		standing := inc.Attribution != v1alpha1.AttributionVendor && inc.Waiver == nil && overturnedAt(inc) == nil
+		standing := inc.Attribution != v1alpha1.AttributionVendor && !inc.Waiver.IsDefined() && overturnedAt(inc) == nil
 		if standing && (inc.ReportedBy == by || inc.RelayedBy == by) {
 			ids = append(ids, inc.ID)
 		}

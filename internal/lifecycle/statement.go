@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
 
@@ -39,7 +41,7 @@ type CountedIncident struct {
 // judged at the moment it happened.
 func StatementFor(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) Statement {
 	at := entry.At.Time
-	s := Statement{Score: entry.Score, Thresholds: policy.Spec.Thresholds, Next: entry.Message, Incidents: []CountedIncident{}}
+	s := Statement{Score: ptr.Deref(entry.Score, 0), Thresholds: policy.Spec.Thresholds, Next: entry.Message, Incidents: []CountedIncident{}}
 	for i := range account.Spec.Incidents {
 		inc := &account.Spec.Incidents[i]
 		if ok, _ := Counts(account, policy, inc, at); ok {

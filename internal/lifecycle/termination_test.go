@@ -94,14 +94,14 @@ func TestEvaluateTermination(t *testing.T) {
 				tpMsg: []string{"dated " + fmtTime(at(105*day))}, explain: []string{"approval's date arrives"}},
 		},
 		{
-			name:    "requireApproval false terminates when the notice period ends",
+			name:    "approvals.required 0 terminates when the notice period ends",
 			policy:  pol(noApproval),
 			account: fn(),
 			now:     at(94 * day),
 			want:    want{phase: v1alpha1.PhaseTerminated, since: at(94 * day), from: v1alpha1.PhaseFinalNotice, reason: v1alpha1.ReasonTerminated, score: 9, next: at(165 * day)},
 		},
 		{
-			name:    "requireApproval false: notice message does not ask for approval",
+			name:    "approvals.required 0: notice message does not ask for approval",
 			policy:  pol(noApproval),
 			account: fn(),
 			now:     at(90 * day),
@@ -121,8 +121,8 @@ func TestEvaluateTermination(t *testing.T) {
 				tpMsg: []string{"14-day notice period", "no termination approval is recorded"}},
 		},
 		{
-			name:    "requireApproval unset means approval is required",
-			policy:  pol(func(s *v1alpha1.AccountPolicySpec) { s.RequireApproval = nil }),
+			name:    "approvals.required unset means one approval is required",
+			policy:  pol(func(s *v1alpha1.AccountPolicySpec) { s.Approvals.Required = nil }),
 			account: fn(),
 			now:     at(100 * day),
 			want:    want{phase: v1alpha1.PhaseFinalNotice, since: since, score: 9, next: at(165 * day), pending: v1alpha1.ReasonAwaitingApproval},

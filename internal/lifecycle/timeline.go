@@ -105,8 +105,8 @@ func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 			continue
 		}
 		start, end := span(inc, reinstated, f.rules.window)
-		stopped := inc.Waiver != nil
-		if inc.Waiver != nil {
+		stopped := inc.Waiver.IsDefined()
+		if inc.Waiver.IsDefined() {
 			f.waived++
 			end = minTime(end, inc.Waiver.At.Time)
 		}
@@ -119,9 +119,9 @@ func newFacts(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 			stopped = stopped || !at.After(now)
 			end = minTime(end, *at)
 		}
-		if a := inc.Appeal; a != nil {
+		if a := inc.Appeal; a.IsDefined() {
 			f.scoreChange.offer(a.At.Time, now, whyAppeal)
-			if a.Decision != nil {
+			if a.Decision.IsDefined() {
 				f.scoreChange.offer(a.Decision.At.Time, now, whyAppeal)
 			}
 		}

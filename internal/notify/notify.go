@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -144,10 +145,7 @@ func (n *Notifier) Name() v1alpha1.NotificationSink { return v1alpha1.SinkWebhoo
 
 // Endpoint is the policy's webhook URL ("" without one).
 func (n *Notifier) Endpoint(policy *v1alpha1.AccountPolicy) string {
-	if h := policy.Spec.Notifications.Webhook; h != nil {
-		return h.URL
-	}
-	return ""
+	return policy.Spec.Notifications.Webhook.URL
 }
 
 // EventID is the deterministic CloudEvent id of a history entry: every
@@ -172,7 +170,7 @@ func NewEvent(account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy,
 		DisplayName:    account.Spec.DisplayName,
 		From:           entry.From,
 		To:             entry.To,
-		Score:          entry.Score,
+		Score:          ptr.Deref(entry.Score, 0),
 		Reason:         entry.Reason,
 		Message:        entry.Message,
 		Courtesy:       policy.Spec.Messages.For(entry.From, entry.To),
@@ -213,15 +211,15 @@ func Sign(key []byte, id string, at time.Time, body []byte) string {
 // non-2xx answer) means the event was not delivered and may be retried with
 // the same id.
 func (n *Notifier) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount, policy *v1alpha1.AccountPolicy, entry v1alpha1.Transition) error {
-	hook := policy.Spec.Notifications.Webhook
-	if hook == nil {
+	hook := &policy.Spec.Notifications.Webhook
+	if !hook.IsDefined() {
 		return errors.New("the policy has no webhook")
 	}
 	u, err := url.Parse(hook.URL)
 	allowed := err == nil && u.Host != "" &&
-		(u.Scheme == "https" || u.Scheme == "http" && hook.AllowInClusterHTTP && InCluster(u.Hostname()))
+		(u.Scheme == "https" || u.Scheme == "http" && hook.InClusterHTTP == v1alpha1.InClusterHTTPAllow && InCluster(u.Hostname()))
 	if !allowed {
-		return fmt.Errorf("refusing webhook url %q: only absolute https:// URLs are allowed, or http:// to a Service in the cluster (NAME.NAMESPACE.svc) with allowInClusterHTTP", hook.URL)
+		return fmt.Errorf("refusing webhook url %q: only absolute https:// URLs are allowed, or http:// to a Service in the cluster (NAME.NAMESPACE.svc) with inClusterHTTP: Allow", hook.URL)
 	}
 	httpc, err := n.client(hook.CABundle)
 	if err != nil {

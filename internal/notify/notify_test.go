@@ -16,6 +16,7 @@ import (
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -81,11 +82,12 @@ func fixtures(url string, secret string) (*v1alpha1.CustomerAccount, *v1alpha1.A
 	policy := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
 		Spec: v1alpha1.AccountPolicySpec{
+			Thresholds: v1alpha1.Thresholds{Warned: 3, FinalNotice: 6, Terminated: 9},
 			Messages: v1alpha1.Messages{
 				Warned: "Please keep it respectful.", FinalNotice: "Final notice.",
 				Terminated: "Goodbye; Example Corp may suit you better.", Reinstated: "Welcome back.",
 			},
-			Notifications: v1alpha1.Notifications{Webhook: &v1alpha1.Webhook{URL: url}},
+			Notifications: v1alpha1.Notifications{Webhook: v1alpha1.Webhook{URL: url}},
 		},
 	}
 	if secret != "" {
@@ -94,7 +96,7 @@ func fixtures(url string, secret string) (*v1alpha1.CustomerAccount, *v1alpha1.A
 	entry := v1alpha1.Transition{
 		From: v1alpha1.PhaseFinalNotice, To: v1alpha1.PhaseTerminated,
 		At:    metav1.NewTime(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)),
-		Score: 6, Reason: "Terminated", Message: "Approved by head-of-support.",
+		Score: ptr.To[int32](6), Reason: "Terminated", Message: "Approved by head-of-support.",
 	}
 	return account, policy, entry
 }
@@ -146,7 +148,7 @@ func TestDeliverSignedCloudEvent(t *testing.T) {
 			"contacts": []any{map[string]any{"name": "Bill Lumbergh", "email": "bill@initech.example"}},
 			"statement": map[string]any{
 				"incidents": []any{}, "score": float64(6),
-				"thresholds": map[string]any{"warned": float64(0), "finalNotice": float64(0), "terminated": float64(0)},
+				"thresholds": map[string]any{"warned": float64(3), "finalNotice": float64(6), "terminated": float64(9)},
 				"next":       "Approved by head-of-support.",
 				"appeal":     "To contest an incident listed, appeal it (kubectl account appeal initech INCIDENT-ID, or through your account manager) within the 14-day appeal window; while an appeal is undecided the account is not terminated.",
 				"referral":   "Goodbye; Example Corp may suit you better.",
@@ -275,7 +277,7 @@ func TestDeliverErrors(t *testing.T) {
 	t.Run("no webhook", func(t *testing.T) {
 		g := NewWithT(t)
 		account, policy, entry := fixtures("https://example.invalid", "")
-		policy.Spec.Notifications.Webhook = nil
+		policy.Spec.Notifications.Webhook = v1alpha1.Webhook{}
 		g.Expect((&notify.Notifier{}).Deliver(ctx, account, policy, entry)).To(HaveOccurred())
 	})
 }
@@ -360,7 +362,7 @@ func TestTerminationNotificationCarriesTheStatementOfReasons(t *testing.T) {
 		incident("shouted", v1alpha1.SeverityMajor, occurred), incident("threats", v1alpha1.SeverityCritical, occurred.Add(time.Hour)),
 		waived, vendor, incident("after-termination", v1alpha1.SeverityMinor, entry.At.Add(time.Hour)),
 	}
-	entry.Score = 5
+	entry.Score = ptr.To[int32](5)
 	g.Expect(notifier(e).Deliver(context.Background(), account, policy, entry)).To(Succeed())
 	got := e.requests()
 	g.Expect(got).To(HaveLen(1))
@@ -417,8 +419,8 @@ func TestDeliverInClusterHTTPOnlyWhenAllowed(t *testing.T) {
 	n := &notify.Notifier{Deps: notify.Deps{HTTP: &http.Client{Transport: &http.Transport{DialContext: dial}}}}
 	account, policy, entry := fixtures("http://receiver.billing.svc:8080/hooks", "")
 	err := n.Deliver(context.Background(), account, policy, entry)
-	g.Expect(err).To(MatchError(ContainSubstring("with allowInClusterHTTP")))
-	policy.Spec.Notifications.Webhook.AllowInClusterHTTP = true
+	g.Expect(err).To(MatchError(ContainSubstring("with inClusterHTTP: Allow")))
+	policy.Spec.Notifications.Webhook.InClusterHTTP = v1alpha1.InClusterHTTPAllow
 	g.Expect(n.Deliver(context.Background(), account, policy, entry)).To(Succeed())
 	g.Expect(got).To(Equal(1))
 	policy.Spec.Notifications.Webhook.URL = "http://hooks.example.com/x"

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
@@ -162,8 +163,9 @@ func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
 		}
 		checked = true
 		err := o.Sink.Deliver(ctx, account, policy, *entry)
-		outcomes = append(outcomes, Outcome{Entry: entry, Status: n, Err: err, FailedBefore: n.Attempts})
-		n.Attempts++
+		attempts := ptr.Deref(n.Attempts, 0)
+		outcomes = append(outcomes, Outcome{Entry: entry, Status: n, Err: err, FailedBefore: attempts})
+		n.Attempts = ptr.To(attempts + 1)
 		at := metav1.NewTime(now)
 		n.LastAttempt = &at
 		var permanent interface{ Permanent() bool }
@@ -184,7 +186,7 @@ func (o *Outbox) Deliver(ctx context.Context, account *v1alpha1.CustomerAccount,
 		// From the real clock, rounded up to the whole second status keeps:
 		// the retry never comes earlier than the backoff, nor than the wait
 		// the endpoint asked for.
-		delay := RetryDelay(n.Attempts)
+		delay := RetryDelay(attempts + 1)
 		var asked interface{ RetryAfter() time.Duration }
 		if errors.As(err, &asked) {
 			delay = max(delay, asked.RetryAfter())

@@ -87,7 +87,7 @@ func TestOutboxDeliversOldestFirst(t *testing.T) {
 	g.Expect(HasPending(a)).To(BeFalse())
 	for _, h := range a.Status.History {
 		g.Expect(webhookState(h).State).To(Equal(v1alpha1.NotificationDelivered))
-		g.Expect(webhookState(h).Attempts).To(Equal(int32(1)))
+		g.Expect(webhookState(h).Attempts).To(HaveValue(Equal(int32(1))))
 	}
 }
 
@@ -111,7 +111,7 @@ func TestOutboxStopsAtTheFirstFailure(t *testing.T) {
 	failed := webhookState(a.Status.History[1])
 	g.Expect(failed.State).To(Equal(v1alpha1.NotificationPending))
 	g.Expect(failed.Message).To(Equal("HTTP 503"))
-	g.Expect(webhookState(a.Status.History[0]).Attempts).To(BeZero(), "the newest waits behind the failed one")
+	g.Expect(webhookState(a.Status.History[0]).Attempts).To(BeNil(), "the newest waits behind the failed one")
 
 	// Before the retry is due, nothing is attempted.
 	retry, outcomes = ob.Deliver(context.Background(), a, &v1alpha1.AccountPolicy{}, now.Add(time.Second))
@@ -167,7 +167,7 @@ func TestUndeliveredAndMarkPending(t *testing.T) {
 	entry := v1alpha1.Transition{To: v1alpha1.PhaseWarned, At: metav1.NewTime(now)}
 	MarkPending(a, &v1alpha1.AccountPolicy{}, &entry)
 	g.Expect(entry.Notifications).To(BeEmpty(), "no sink in the policy: nothing to deliver")
-	hooked := &v1alpha1.AccountPolicy{Spec: v1alpha1.AccountPolicySpec{Notifications: v1alpha1.Notifications{Webhook: &v1alpha1.Webhook{URL: "https://hooks.example"}}}}
+	hooked := &v1alpha1.AccountPolicy{Spec: v1alpha1.AccountPolicySpec{Notifications: v1alpha1.Notifications{Webhook: v1alpha1.Webhook{URL: "https://hooks.example"}}}}
 	MarkPending(a, hooked, &entry)
 	g.Expect(entry.Notifications).To(HaveLen(1))
 	g.Expect(webhookState(entry).State).To(Equal(v1alpha1.NotificationPending))

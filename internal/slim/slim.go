@@ -45,10 +45,10 @@ func Account(a *v1alpha1.CustomerAccount) {
 		inc.Attribution = intern(inc.Attribution)
 		inc.ReportedBy = intern(inc.ReportedBy)
 		inc.RelayedBy = intern(inc.RelayedBy)
-		if w := inc.Waiver; w != nil {
+		if w := inc.Waiver; w.IsDefined() {
 			w.By = intern(w.By)
 		}
-		if ap := inc.Appeal; ap != nil && ap.Decision != nil {
+		if ap := inc.Appeal; ap.IsDefined() && ap.Decision.IsDefined() {
 			ap.Decision.By = intern(ap.Decision.By)
 			ap.Decision.Outcome = intern(ap.Decision.Outcome)
 		}

@@ -127,11 +127,11 @@ func policy(t *testing.T, g Gomega, name string, e v1alpha1.Enforcement) *v1alph
 	p := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.AccountPolicySpec{
-			Thresholds:      v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
-			NoticePeriod:    &metav1.Duration{},
-			RequireApproval: ptr.To(false),
-			RecoveryPeriod:  &metav1.Duration{},
-			Enforcement:     e,
+			Thresholds:     v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
+			NoticePeriod:   &metav1.Duration{},
+			Approvals:      v1alpha1.Approvals{Required: ptr.To[int32](0)},
+			RecoveryPeriod: &metav1.Duration{},
+			Enforcement:    e,
 		},
 	}
 	g.Expect(admin.Create(context.Background(), p)).To(Succeed())
@@ -180,7 +180,7 @@ func reinstate(g Gomega, name string) {
 		g.Expect(a.Status.PhaseSince).NotTo(BeNil())
 		at := metav1.Now()
 		g.Expect(at.Truncate(time.Second).After(a.Status.PhaseSince.Time)).To(BeTrue(), "terminated this very second")
-		a.Spec.Reinstatement = &v1alpha1.Reinstatement{By: "platform-lead", At: at,
+		a.Spec.Reinstatement = v1alpha1.Reinstatement{By: "platform-lead", At: at,
 			Reason: "The customer settled every open issue."}
 		g.Expect(admin.Update(context.Background(), a)).To(Succeed())
 	}, waitFor, pollEach).Should(Succeed())

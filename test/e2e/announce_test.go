@@ -10,7 +10,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -28,7 +27,7 @@ func TestTransitionAnnouncedAfterCrashBeforeEvent(t *testing.T) {
 	_, cfg, admin := controlPlane(t, g)
 	policy := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "standard"},
-		Spec:       v1alpha1.AccountPolicySpec{Thresholds: v1alpha1.Thresholds{Warned: 1, FinalNotice: 5, Terminated: 9}, RequireApproval: ptr.To(true)},
+		Spec:       v1alpha1.AccountPolicySpec{Thresholds: v1alpha1.Thresholds{Warned: 1, FinalNotice: 5, Terminated: 9}},
 	}
 	g.Expect(admin.Create(ctx, policy)).To(Succeed())
 

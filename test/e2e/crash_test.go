@@ -112,7 +112,7 @@ func TestManagerCrashDuringRevokeThenFreshManagerFinishes(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "immediate"},
 		Spec: v1alpha1.AccountPolicySpec{
 			Thresholds:   v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
-			NoticePeriod: &metav1.Duration{}, RequireApproval: ptr.To(false),
+			NoticePeriod: &metav1.Duration{}, Approvals: v1alpha1.Approvals{Required: ptr.To[int32](0)},
 			Enforcement: v1alpha1.Enforcement{Terminated: []v1alpha1.EnforcementAction{v1alpha1.ActionRevokeAccess}},
 		},
 	}
@@ -157,7 +157,7 @@ func TestManagerCrashDuringRevokeThenFreshManagerFinishes(t *testing.T) {
 		if err := admin.Get(ctx, client.ObjectKey{Name: "hooli"}, a); err != nil {
 			return err
 		}
-		a.Spec.Reinstatement = &v1alpha1.Reinstatement{By: "cfo", At: metav1.NewTime(time.Now().Add(time.Second)), Reason: "Paid in full."}
+		a.Spec.Reinstatement = v1alpha1.Reinstatement{By: "cfo", At: metav1.NewTime(time.Now().Add(time.Second)), Reason: "Paid in full."}
 		return admin.Update(ctx, a)
 	}, waitFor, pollEach).Should(Succeed())
 	g.Eventually(func(g Gomega) {

@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 )
@@ -23,8 +22,7 @@ func TestDecisionsPolicyFitsAFullLedger(t *testing.T) {
 	ctx := context.Background()
 	d := newDecisionsCluster(t, g)
 	g.Expect(d.admin.Create(ctx, &v1alpha1.AccountPolicy{ObjectMeta: metav1.ObjectMeta{Name: "big"},
-		Spec: v1alpha1.AccountPolicySpec{Thresholds: v1alpha1.Thresholds{Warned: 1000, FinalNotice: 2000, Terminated: 3000},
-			RequireApproval: ptr.To(true)}})).To(Succeed())
+		Spec: v1alpha1.AccountPolicySpec{Thresholds: v1alpha1.Thresholds{Warned: 1000, FinalNotice: 2000, Terminated: 3000}}})).To(Succeed())
 	acct := &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: "full-ledger"}, Spec: v1alpha1.CustomerAccountSpec{PolicyName: "big"}}
 	for i := range 499 {
 		inc := reported(fmt.Sprintf("inc-%03d", i), "jane", "")

@@ -118,7 +118,7 @@ func TestDecisionsAreMadeByTheRightPeople(t *testing.T) {
 	g.Expect(d.admin.Create(ctx, &v1alpha1.AccountPolicy{ObjectMeta: metav1.ObjectMeta{Name: "four-eyes"},
 		Spec: v1alpha1.AccountPolicySpec{
 			Thresholds: v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3}, NoticePeriod: &metav1.Duration{},
-			RequireApproval: ptr.To(true), Approvals: v1alpha1.Approvals{Required: 2}, RecoveryPeriod: &metav1.Duration{},
+			Approvals: v1alpha1.Approvals{Required: ptr.To[int32](2)}, RecoveryPeriod: &metav1.Duration{},
 		}})).To(Succeed())
 
 	// Incidents in one's own name; another's only as a relay, saying so.
@@ -170,7 +170,7 @@ func TestDecisionsAreMadeByTheRightPeople(t *testing.T) {
 	// second after the termination, which it must follow.)
 	reinstate := func(by string) func(*v1alpha1.CustomerAccount) {
 		return func(a *v1alpha1.CustomerAccount) {
-			a.Spec.Reinstatement = &v1alpha1.Reinstatement{By: by, At: metav1.NewTime(a.Status.PhaseSince.Add(time.Second)), Reason: "Settled."}
+			a.Spec.Reinstatement = v1alpha1.Reinstatement{By: by, At: metav1.NewTime(a.Status.PhaseSince.Add(time.Second)), Reason: "Settled."}
 		}
 	}
 	refusedWith(g, d.change(g, "rita", "globex", reinstate("rita")), "reinstating an account needs the reinstate permission on customeraccounts, which rita does not have")
@@ -191,7 +191,7 @@ func TestAppealsAreHeardBeforeTermination(t *testing.T) {
 	g.Expect(d.admin.Create(ctx, &v1alpha1.AccountPolicy{ObjectMeta: metav1.ObjectMeta{Name: "appeals"},
 		Spec: v1alpha1.AccountPolicySpec{
 			Thresholds: v1alpha1.Thresholds{Warned: 1, FinalNotice: 4, Terminated: 6}, NoticePeriod: &metav1.Duration{},
-			RequireApproval: ptr.To(true), RecoveryPeriod: &metav1.Duration{},
+			RecoveryPeriod: &metav1.Duration{},
 		}})).To(Succeed())
 	for _, name := range []string{"upheld", "overturned"} {
 		g.Expect(d.as("rita").Create(ctx, &v1alpha1.CustomerAccount{ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -215,7 +215,7 @@ func TestAppealsAreHeardBeforeTermination(t *testing.T) {
 
 	decide := func(outcome v1alpha1.AppealOutcome, by string) func(*v1alpha1.CustomerAccount) {
 		return func(a *v1alpha1.CustomerAccount) {
-			a.Spec.Incidents[1].Appeal.Decision = &v1alpha1.AppealDecision{Outcome: outcome, By: by, At: metav1.Now(), Reason: "Heard both sides."}
+			a.Spec.Incidents[1].Appeal.Decision = v1alpha1.AppealDecision{Outcome: outcome, By: by, At: metav1.Now(), Reason: "Heard both sides."}
 		}
 	}
 	refusedWith(g, d.change(g, "desk", "upheld", decide(v1alpha1.AppealUpheld, "desk")), "deciding an appeal needs the decide-appeals permission on customeraccounts, which desk does not have")
@@ -225,5 +225,5 @@ func TestAppealsAreHeardBeforeTermination(t *testing.T) {
 
 	g.Expect(d.change(g, "bob", "overturned", decide(v1alpha1.AppealOverturned, "bob"))).To(Succeed())
 	a := d.phase(g, "overturned", v1alpha1.PhaseWarned)
-	g.Expect(a.Status.Score).To(Equal(int32(3)), "the overturned incident no longer counts")
+	g.Expect(a.Status.Score).To(HaveValue(Equal(int32(3))), "the overturned incident no longer counts")
 }

@@ -67,7 +67,7 @@ func TestLeaderKilledDuringAWave(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "swift"},
 		Spec: v1alpha1.AccountPolicySpec{
 			Thresholds:   v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
-			NoticePeriod: &metav1.Duration{}, RequireApproval: ptr.To(false),
+			NoticePeriod: &metav1.Duration{}, Approvals: v1alpha1.Approvals{Required: ptr.To[int32](0)},
 			Enforcement: v1alpha1.Enforcement{Terminated: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges, v1alpha1.ActionRevokeAccess}},
 		},
 	}

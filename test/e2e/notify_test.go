@@ -54,7 +54,7 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 		Spec: v1alpha1.AccountPolicySpec{
 			Thresholds: v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
 			Messages:   v1alpha1.Messages{Warned: "We would like to keep working with you."},
-			Notifications: v1alpha1.Notifications{Webhook: &v1alpha1.Webhook{
+			Notifications: v1alpha1.Notifications{Webhook: v1alpha1.Webhook{
 				URL: hooks.URL("accounts"), SecretRef: &corev1.LocalObjectReference{Name: "webhook-signing"},
 			}},
 		},
@@ -89,7 +89,7 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 		pending = warnedEntry(g)
 		g.Expect(pending).NotTo(BeNil())
 		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationPending))
-		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).Attempts).To(BeNumerically(">=", 1))
+		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).Attempts).To(HaveValue(BeNumerically(">=", 1)))
 		g.Expect(pending.NotificationTo(v1alpha1.SinkWebhook).Message).To(ContainSubstring("HTTP 503"))
 	}, waitFor, pollEach).Should(Succeed())
 	stop()
@@ -109,7 +109,7 @@ func TestPendingNotificationSurvivesRestart(t *testing.T) {
 		g.Expect(e).NotTo(BeNil())
 		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).State).To(Equal(v1alpha1.NotificationDelivered))
 		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).ID).To(Equal(id))
-		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).Attempts).To(Equal(int32(len(failed) + 1)))
+		g.Expect(e.NotificationTo(v1alpha1.SinkWebhook).Attempts).To(HaveValue(Equal(int32(len(failed) + 1))))
 	}, waitFor, pollEach).Should(Succeed())
 	g.Consistently(func() int { return len(hooks.Requests("accounts")) }, 2*time.Second, pollEach).Should(Equal(len(failed)+1),
 		"delivered exactly once after the restart")

@@ -72,9 +72,9 @@ func TestOperatorAsItsServiceAccount(t *testing.T) {
 	policy := &v1alpha1.AccountPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "strict"},
 		Spec: v1alpha1.AccountPolicySpec{
-			Thresholds:      v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
-			NoticePeriod:    &metav1.Duration{},
-			RequireApproval: ptr.To(false),
+			Thresholds:   v1alpha1.Thresholds{Warned: 1, FinalNotice: 2, Terminated: 3},
+			NoticePeriod: &metav1.Duration{},
+			Approvals:    v1alpha1.Approvals{Required: ptr.To[int32](0)},
 		},
 	}
 	g.Expect(admin.Create(ctx, policy)).To(Succeed())

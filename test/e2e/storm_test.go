@@ -106,7 +106,7 @@ func TestConflictStormAndFailingEnforcement(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		a := &v1alpha1.CustomerAccount{}
 		g.Expect(admin.Get(ctx, client.ObjectKey{Name: "umbrella"}, a)).To(Succeed())
-		g.Expect(a.Status.Score).To(Equal(int32(incidents)), "no incident lost")
+		g.Expect(a.Status.Score).To(HaveValue(Equal(int32(incidents))), "no incident lost")
 		g.Expect(a.Status.Phase).To(Equal(v1alpha1.PhaseFinalNotice))
 		g.Expect(a.Status.ObservedGeneration).To(Equal(a.Generation))
 		c := meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady)
