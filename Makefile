@@ -134,20 +134,19 @@ run-local: manifests generate ## Start a local cluster (API server, controllers,
 demo: plugin ## The whole story on the local cluster (start make run-local first): Warned, frozen, approved, Terminated with pods gone and access revoked, reinstated.
 	hack/demo.sh
 
-# Image build tools, pinned (go install from the module proxy).
-KO_VERSION ?= v0.19.1
+# Image build tool, pinned (go install from the module proxy).
 CRANE_VERSION ?= v0.22.1
-KO ?= $(LOCALBIN)/ko-$(KO_VERSION)
 CRANE ?= $(LOCALBIN)/crane-$(CRANE_VERSION)
+# A base to pull instead of the one made here, e.g. the Dockerfile's:
+# make image BASE=gcr.io/distroless/static:nonroot@sha256:...
+BASE ?=
 
-$(KO): | $(LOCALBIN)
-	GOBIN=$(LOCALBIN) go install github.com/google/ko@$(KO_VERSION) && mv $(LOCALBIN)/ko $@
 $(CRANE): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION) && mv $(LOCALBIN)/crane $@
 
 .PHONY: image
-image: $(KO) $(CRANE) ## Build the manager image as dist/image.tar with ko, no Docker daemon (IMG=repo:tag, PLATFORM=linux/arm64).
-	hack/build-image.sh $(KO) $(CRANE) $(IMG) $(or $(PLATFORM),linux/amd64)
+image: $(CRANE) ## Build the manager image as dist/image.tar with crane: no Docker daemon, nothing pulled (IMG=repo:tag, PLATFORM=linux/arm64, BASE=a base to pull).
+	hack/build-image.sh $(CRANE) $(or $(IMG),account-lifecycle-operator:dev) $(or $(PLATFORM),linux/amd64) $(BASE)
 
 .PHONY: docker-build
 docker-build: ## Build the container image.

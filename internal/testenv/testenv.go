@@ -138,7 +138,7 @@ func Start(opts Options) (*Env, error) {
 		}
 		e.BinaryAssetsDirectory = strings.TrimSpace(string(out))
 	}
-	cfg, err := e.Start()
+	cfg, err := startControlPlane(e)
 	if err != nil {
 		return nil, fmt.Errorf("starting envtest (make test sets KUBEBUILDER_ASSETS; see hack/build-control-plane.sh): %w", err)
 	}
@@ -159,6 +159,17 @@ func Start(opts Options) (*Env, error) {
 		}
 	}
 	return env, nil
+}
+
+// startControlPlane starts e, and stops it again when starting fails: a
+// failure after etcd and kube-apiserver are up (CRDs the API server
+// refuses, say) otherwise leaves both running after the test binary exits.
+func startControlPlane(e *envtest.Environment) (*rest.Config, error) {
+	cfg, err := e.Start()
+	if err != nil {
+		return nil, errors.Join(err, e.Stop())
+	}
+	return cfg, nil
 }
 
 // Stop stops the cluster's components and the control plane and removes
