@@ -23,5 +23,5 @@ FROM gcr.io/distroless/static:nonroot@sha256:e2e927ec666bae08560abb3c55d0659ecea
 WORKDIR /
 COPY --from=builder /workspace/manager .
 USER 65532:65532
-EXPOSE 8080 8081
+EXPOSE 8080 8081 8443
 ENTRYPOINT ["/manager"]

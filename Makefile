@@ -40,12 +40,14 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers.
 CHART ?= charts/account-lifecycle-operator
 
 .PHONY: helm-crds
-helm-crds: ## Copy the generated CRDs and RBAC rules into the Helm chart (manifests does this).
+helm-crds: ## Copy the generated CRDs, RBAC rules, alerts and dashboard into the Helm chart (manifests does this).
 	rm -f $(CHART)/crds/*.yaml
 	cp config/crd/bases/*.yaml $(CHART)/crds/
 	cp config/rbac/role.yaml $(CHART)/files/role.yaml
 	cp config/rbac/decision_roles.yaml $(CHART)/files/decision_roles.yaml
 	cp config/rbac/metrics_reader_role.yaml $(CHART)/files/metrics_reader_role.yaml
+	cp config/prometheus/rules.yaml $(CHART)/files/prometheus_rules.yaml
+	cp config/prometheus/dashboard.json $(CHART)/files/dashboard.json
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.

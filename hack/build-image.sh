@@ -63,7 +63,7 @@ else
 fi
 mkdir -p dist
 "$CRANE" mutate "$staged" --insecure --set-platform "$PLATFORM" --user 65532:65532 --workdir / \
-  --entrypoint /manager --exposed-ports 8080/tcp,8081/tcp \
+  --entrypoint /manager --exposed-ports 8080/tcp,8081/tcp,8443/tcp \
   --label org.opencontainers.image.title=account-lifecycle-operator \
   -t "$IMG" -o dist/image.tar >/dev/null
 

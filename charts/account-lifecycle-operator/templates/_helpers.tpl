@@ -65,3 +65,8 @@ files/role.yaml, a copy of config/rbac/role.yaml kept by `make manifests`.
 {{- fail (printf "files/role.yaml has no %s: run make manifests" $kind) }}
 {{- end }}
 {{- end }}
+
+{{/* The metrics port's name: https when served securely. */}}
+{{- define "alo.metricsPortName" -}}
+{{- if .Values.metrics.secure }}https{{ else }}http-metrics{{ end }}
+{{- end }}
