@@ -43,7 +43,7 @@ func TestAppealsAndLiftingAHold(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &written); err != nil || written.Name != name || !written.Spec.Hold.IsDefined() || written.Spec.Hold.By != "carol" || written.Kind != "CustomerAccount" {
 		t.Fatalf("hold -o json printed %.300s (%v)", out, err)
 	}
-	run(t, "hold", name, "--for", "72h", "--reason", "x", "-o", "wide").fails(t, `--output "wide": use json or yaml`)
+	run(t, "hold", name, "--for", "72h", "--reason", "x", "-o", "wide").fails(t, `--output "wide": use json, yaml or name`)
 	run(t, "hold", name, "--lift", "--for", "1h", "--reason", "x").fails(t, "give no --until or --for with it")
 	run(t, "hold", name, "--lift", "--reason", "The CTO declined to meet.", "--by", "carol").ok(t)
 	if h := get(t, name).Spec.Hold; !h.IsDefined() || h.Until.After(time.Now()) || h.Reason != "lifted early: The CTO declined to meet." {

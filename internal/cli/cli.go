@@ -155,10 +155,14 @@ func (a *app) root() *cobra.Command {
 		}
 		run := def.setup(a, cmd.Flags())
 		if def.writes {
-			cmd.Flags().StringVarP(&a.output, "output", "o", "", "print the account as written: json or yaml (default: a one-line summary)")
+			cmd.Flags().StringVarP(&a.output, "output", "o", "", "print the account as written: json or yaml, or name (resource/name, as kubectl -o name); default: a one-line summary")
 		}
 		cmd.RunE = func(c *cobra.Command, args []string) error {
-			if err := checkOutput(a.output); err != nil {
+			check := checkOutput
+			if def.writes {
+				check = checkWriteOutput
+			}
+			if err := check(a.output); err != nil {
 				return err
 			}
 			return run(c.Context(), args)
@@ -317,8 +321,11 @@ func (a *app) printf(format string, args ...any) error {
 // wrote reports a write: the one-line summary, or with -o the account as
 // it now is on the API server.
 func (a *app) wrote(ctx context.Context, c client.Client, name, format string, args ...any) error {
-	if a.output == "" {
+	switch a.output {
+	case "":
 		return a.printf("customeraccount/"+name+": "+format+"\n", args...)
+	case "name":
+		return a.printf("customeraccount.%s/%s\n", v1alpha1.GroupVersion.Group, name)
 	}
 	acct, err := getAccount(ctx, c, name)
 	if err != nil {

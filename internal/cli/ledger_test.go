@@ -110,8 +110,12 @@ func TestReportAndWaive(t *testing.T) {
 		t.Errorf("refused reports changed the account: resourceVersion %s -> %s", rv, after)
 	}
 
-	// Waive: waiver added, the incident otherwise as recorded.
-	run(t, "waive", name, "ticket-flood", "--reason", "The tickets were about our outage.", "--by", "bob").ok(t)
+	// Waive: waiver added, the incident otherwise as recorded. -o name
+	// prints what kubectl -o name would, for scripts that chain commands.
+	out := run(t, "waive", name, "ticket-flood", "--reason", "The tickets were about our outage.", "--by", "bob", "-o", "name").ok(t).stdout
+	if want := "customeraccount.accounts.lifecycle.dev/" + name + "\n"; out != want {
+		t.Errorf("waive -o name printed %q, want %q", out, want)
+	}
 	got = get(t, name)
 	waived := incidentByID(t, got, "ticket-flood")
 	if w := waived.Waiver; !w.IsDefined() || w.By != "bob" || w.Reason != "The tickets were about our outage." || time.Since(w.At.Time) > time.Minute {

@@ -30,6 +30,18 @@ func checkOutput(o string) error {
 	return usagef("--output %q: use json or yaml (or leave it out for text)", o)
 }
 
+// checkWriteOutput refuses an unknown -o of a command that writes, which
+// also prints -o name.
+func checkWriteOutput(o string) error {
+	if o == "name" {
+		return nil
+	}
+	if err := checkOutput(o); err != nil {
+		return usagef("--output %q: use json, yaml or name (or leave it out for a summary)", o)
+	}
+	return nil
+}
+
 // writeStructured writes v as JSON or YAML.
 func writeStructured(w io.Writer, format string, v any) error {
 	var b []byte
