@@ -318,9 +318,6 @@ const (
 	ModeDryRun PolicyMode = "DryRun"
 )
 
-// DryRun reports whether the policy enforces nothing.
-func (s *AccountPolicySpec) DryRun() bool { return s.Mode == ModeDryRun }
-
 // PhaseCounts counts governed accounts per phase.
 // +kubebuilder:validation:MinProperties=1
 type PhaseCounts struct {

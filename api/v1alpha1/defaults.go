@@ -47,6 +47,10 @@ func (s *AccountPolicySpec) EffectiveRequireApproval() bool {
 	return s.EffectiveApprovalsRequired() > 0
 }
 
+// DryRun reports whether the policy enforces nothing (mode DryRun; unset
+// is Enforce).
+func (s *AccountPolicySpec) DryRun() bool { return s.Mode == ModeDryRun }
+
 // EffectiveAppealWindow is the appeal window, defaulted.
 func (s *AccountPolicySpec) EffectiveAppealWindow() time.Duration {
 	if s.AppealWindow == nil {
