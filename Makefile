@@ -139,9 +139,10 @@ demo: plugin ## The whole story on the local cluster (start make run-local first
 # Image build tool, pinned (go install from the module proxy).
 CRANE_VERSION ?= v0.22.1
 CRANE ?= $(LOCALBIN)/crane-$(CRANE_VERSION)
-# A base to pull instead of the one made here, e.g. the Dockerfile's:
-# make image BASE=gcr.io/distroless/static:nonroot@sha256:...
+# A base to pull instead of the one made here (make image BASE=...);
+# make image-distroless uses the Dockerfile's pinned distroless base.
 BASE ?=
+DISTROLESS_BASE ?= gcr.io/distroless/static:nonroot@sha256:e2e927ec666bae08560abb3c55d0659eceabb657f56b6782ab500a9fc7f555e3
 
 $(CRANE): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION) && mv $(LOCALBIN)/crane $@
@@ -149,6 +150,10 @@ $(CRANE): | $(LOCALBIN)
 .PHONY: image
 image: $(CRANE) ## Build the manager image as dist/image.tar with crane: no Docker daemon, nothing pulled (IMG=repo:tag, PLATFORM=linux/arm64, BASE=a base to pull).
 	hack/build-image.sh $(CRANE) $(or $(IMG),account-lifecycle-operator:dev) $(or $(PLATFORM),linux/amd64) $(BASE)
+
+.PHONY: image-distroless
+image-distroless: ## make image on the Dockerfile's digest-pinned distroless base (pulled: needs gcr.io).
+	@$(MAKE) --no-print-directory image BASE=$(DISTROLESS_BASE)
 
 .PHONY: docker-build
 docker-build: ## Build the container image.
