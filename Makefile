@@ -148,7 +148,7 @@ $(CRANE): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION) && mv $(LOCALBIN)/crane $@
 
 .PHONY: image
-image: $(CRANE) ## Build the manager image as dist/image.tar with crane: no Docker daemon, nothing pulled (IMG=repo:tag, PLATFORM=linux/arm64, BASE=a base to pull).
+image: $(CRANE) ## Build the manager image with crane, no Docker daemon, nothing pulled: dist/image.tar, or with PLATFORM=linux/amd64,linux/arm64 an OCI layout dist/image/ holding one index (IMG=repo:tag, BASE=a base to pull).
 	hack/build-image.sh $(CRANE) $(or $(IMG),account-lifecycle-operator:dev) $(or $(PLATFORM),linux/amd64) $(BASE)
 
 .PHONY: image-distroless
