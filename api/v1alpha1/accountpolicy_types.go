@@ -303,6 +303,13 @@ type AccountPolicySpec struct {
 	// +optional
 	// +kubebuilder:default=Enforce
 	Mode PolicyMode `json:"mode,omitempty"`
+	// dryRun is refused: mode replaced it. It is kept in the schema only so
+	// that a policy still written with it is refused with a message, not
+	// stored with the field dropped, which would turn a dryRun: true policy
+	// into one that enforces.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="false",message="dryRun was replaced by mode: write mode: DryRun (or mode: Enforce) and remove dryRun"
+	DeprecatedDryRun *bool `json:"dryRun,omitempty"`
 }
 
 // PolicyMode says whether a policy's restrictions are applied.

@@ -114,6 +114,10 @@ func rejections() []rejection {
 			want: []string{"spec.thresholds.warned: Invalid value: 0", "greater than or equal to 1"}},
 		{name: "negative category weight", policy: true, create: setKey("categoryWeights", map[string]any{"abuse": int64(-1)}),
 			want: []string{"spec.categoryWeights.abuse: Invalid value: -1", "greater than or equal to 0"}},
+		// A policy still written for the old field must not be stored with
+		// it dropped: dryRun: true would then enforce.
+		{name: "the old dryRun field", policy: true, create: setKey("dryRun", true),
+			want: []string{"spec.dryRun", "dryRun was replaced by mode: write mode: DryRun (or mode: Enforce) and remove dryRun"}},
 		{name: "unknown policy mode", policy: true, create: setKey("mode", "Sometimes"),
 			want: []string{`spec.mode: Unsupported value: "Sometimes"`, `"DryRun"`}},
 		{name: "six approvals", policy: true, create: setKey("approvals", map[string]any{"required": int64(6)}),

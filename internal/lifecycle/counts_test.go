@@ -104,6 +104,7 @@ func TestCheckPolicy(t *testing.T) {
 		{"negative window", pol(func(s *v1alpha1.AccountPolicySpec) { s.Window = dur(-time.Hour) }), []string{"window -1h0m0s is negative"}},
 		{"negative notice period", pol(func(s *v1alpha1.AccountPolicySpec) { s.NoticePeriod = dur(-time.Hour) }), []string{"noticePeriod -1h0m0s is negative"}},
 		{"negative recovery period", pol(recovery(-time.Minute)), []string{"recoveryPeriod -1m0s is negative"}},
+		{"the old dryRun field", pol(func(s *v1alpha1.AccountPolicySpec) { s.DeprecatedDryRun = new(bool) }), []string{"dryRun was replaced by mode"}},
 		{"thresholds not ascending", pol(func(s *v1alpha1.AccountPolicySpec) { s.Thresholds.FinalNotice = 3 }), []string{"strictly ascending", "got 3, 3, 9"}},
 		{"thresholds missing", pol(func(s *v1alpha1.AccountPolicySpec) { s.Thresholds = v1alpha1.Thresholds{} }), []string{"thresholds.warned is 0", "thresholds.terminated is 0", "strictly ascending"}},
 		{"threshold too large", pol(func(s *v1alpha1.AccountPolicySpec) { s.Thresholds.Terminated = 100001 }), []string{"thresholds.terminated is 100001"}},

@@ -125,6 +125,11 @@ func CheckPolicy(policy *v1alpha1.AccountPolicy) error {
 	if s.RecoveryPeriod != nil && s.RecoveryPeriod.Duration < 0 {
 		errs = append(errs, fmt.Sprintf("recoveryPeriod %s is negative; use a duration of 0s or more such as \"72h\"", s.RecoveryPeriod.Duration))
 	}
+	if s.DeprecatedDryRun != nil {
+		// The API server refuses it too; a policy read from a file (simulate)
+		// must not be taken for one that enforces.
+		errs = append(errs, "dryRun was replaced by mode: write mode: DryRun (or mode: Enforce) and remove dryRun")
+	}
 	t := s.Thresholds
 	for _, f := range []struct {
 		name string
