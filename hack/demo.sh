@@ -91,6 +91,9 @@ run kubectl account reinstate acme --by support-director --reason 'Invoices paid
 phase Good
 run kubectl rollout status deployment/shop -n acme-shop --timeout="$TIMEOUT"
 run kubectl get pods -n acme-shop
+# The freeze is lifted last, once everything else is back, so that the
+# tenant cannot race the restore: wait for the account to say so.
+run kubectl wait --for=condition=AccessRestricted=False customeraccount/acme --timeout="$TIMEOUT"
 run kubectl --as="$TENANT_USER" create configmap welcome-back -n acme-shop --from-literal=hello=again
 run kubectl get rolebinding acme-developers -n acme-shop
 run kubectl get customeraccount acme
