@@ -27,12 +27,13 @@ import (
 func TestEditorIsStoppedAndComesBack(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
+	n := names(t)
 	ctx := context.Background()
-	p := policy(t, g, "editor-policy", v1alpha1.Enforcement{
+	p := policy(t, g, n("editor-policy"), v1alpha1.Enforcement{
 		FinalNotice: []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges},
 		Terminated:  []v1alpha1.EnforcementAction{v1alpha1.ActionFreezeChanges, v1alpha1.ActionRevokeAccess},
 	})
-	ns := tenantNamespace(t, g, "initech", "initech-app")
+	ns := tenantNamespace(t, g, n("initech"), n("initech-app"))
 	g.Expect(admin.Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "developers", Namespace: ns.Name},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "peter@initech.example"}},
@@ -47,25 +48,25 @@ func TestEditorIsStoppedAndComesBack(t *testing.T) {
 	// aggregates them).
 	g.Eventually(func() error { return peter.Create(ctx, configMap("before")) }, waitFor, pollEach).Should(Succeed())
 
-	account(t, g, "initech", p.Name, 2)
-	settled(g, "initech", v1alpha1.PhaseFinalNotice)
+	account(t, g, n("initech"), p.Name, 2)
+	settled(g, n("initech"), v1alpha1.PhaseFinalNotice)
 	// The API server's admission sees the frozen label through its own
 	// namespace informer, a moment after the operator wrote it.
 	g.Eventually(func(g Gomega) {
 		err := peter.Create(ctx, configMap("frozen"))
 		g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "a frozen namespace took a change: %v", err)
-		g.Expect(err.Error()).To(ContainSubstring("account initech is in phase FinalNotice"))
+		g.Expect(err.Error()).To(ContainSubstring("account " + n("initech") + " is in phase FinalNotice"))
 	}, 5*time.Second, 50*time.Millisecond).Should(Succeed())
 	g.Expect(peter.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(ns.Name))).To(Succeed(), "reads stay allowed while frozen")
 
-	report(g, "initech", 1)
-	settled(g, "initech", v1alpha1.PhaseTerminated)
+	report(g, n("initech"), 1)
+	settled(g, n("initech"), v1alpha1.PhaseTerminated)
 	err := peter.List(ctx, &corev1.ConfigMapList{}, client.InNamespace(ns.Name))
 	g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "the revoked editor could still read: %v", err)
 	g.Expect(err.Error()).To(ContainSubstring(`cannot list resource "configmaps"`), "refused by RBAC, not by admission")
 
-	reinstate(g, "initech")
-	settled(g, "initech", v1alpha1.PhaseGood)
+	reinstate(g, n("initech"))
+	settled(g, n("initech"), v1alpha1.PhaseGood)
 	g.Eventually(func() error { return peter.Create(ctx, configMap("after")) }, waitFor, pollEach).Should(Succeed())
 }
 
@@ -74,11 +75,12 @@ func TestEditorIsStoppedAndComesBack(t *testing.T) {
 func TestWorkloadsStopAndComeBack(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
+	n := names(t)
 	ctx := context.Background()
-	p := policy(t, g, "scale-policy", v1alpha1.Enforcement{
+	p := policy(t, g, n("scale-policy"), v1alpha1.Enforcement{
 		Terminated: []v1alpha1.EnforcementAction{v1alpha1.ActionScaleToZero},
 	})
-	ns := tenantNamespace(t, g, "globex", "globex-prod")
+	ns := tenantNamespace(t, g, n("globex"), n("globex-prod"))
 	web := map[string]string{"app": "web"}
 	g.Expect(admin.Create(ctx, deployment(ns.Name, "web", 3))).To(Succeed())
 	worker := map[string]string{"app": "worker"}
@@ -98,8 +100,8 @@ func TestWorkloadsStopAndComeBack(t *testing.T) {
 		g.Expect(runningPods(g, ns.Name, worker)).To(Equal(2))
 	}, waitFor, pollEach).Should(Succeed())
 
-	account(t, g, "globex", p.Name, 3)
-	settled(g, "globex", v1alpha1.PhaseTerminated)
+	account(t, g, n("globex"), p.Name, 3)
+	settled(g, n("globex"), v1alpha1.PhaseTerminated)
 	g.Eventually(func(g Gomega) {
 		g.Expect(allPods(g, ns.Name)).To(BeZero(), "pods still there under ScaleToZero")
 	}, waitFor, pollEach).Should(Succeed())
@@ -110,8 +112,8 @@ func TestWorkloadsStopAndComeBack(t *testing.T) {
 		g.Expect(allPods(g, ns.Name)).To(BeZero(), "a pod was started under ScaleToZero")
 	}, 3*time.Second, pollEach).Should(Succeed())
 
-	reinstate(g, "globex")
-	settled(g, "globex", v1alpha1.PhaseGood)
+	reinstate(g, n("globex"))
+	settled(g, n("globex"), v1alpha1.PhaseGood)
 	g.Eventually(func(g Gomega) {
 		g.Expect(runningPods(g, ns.Name, web)).To(Equal(3))
 		g.Expect(runningPods(g, ns.Name, worker)).To(Equal(2))
@@ -124,7 +126,7 @@ func TestWorkloadsStopAndComeBack(t *testing.T) {
 	for _, rs := range sets.Items {
 		g.Expect(rs.Annotations).NotTo(HaveKey(enforcement.AnnotationPriorReplicas), "ReplicaSet %s", rs.Name)
 	}
-	g.Expect(warnings(g, "globex")).NotTo(ContainElement(Or(HavePrefix(v1alpha1.ReasonRestoreConflict), HavePrefix(v1alpha1.ReasonDriftCorrected))))
+	g.Expect(warnings(g, n("globex"))).NotTo(ContainElement(Or(HavePrefix(v1alpha1.ReasonRestoreConflict), HavePrefix(v1alpha1.ReasonDriftCorrected))))
 }
 
 // warnings are the reasons and notes of the account's Warning Events.
@@ -145,19 +147,20 @@ func warnings(g Gomega, account string) []string {
 func TestQuotaRefusesNewPods(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
+	n := names(t)
 	ctx := context.Background()
-	p := policy(t, g, "quota-policy", v1alpha1.Enforcement{
+	p := policy(t, g, n("quota-policy"), v1alpha1.Enforcement{
 		Warned: []v1alpha1.EnforcementAction{v1alpha1.ActionBlockNewWorkloads},
 	})
-	ns := tenantNamespace(t, g, "hooli", "hooli-jobs")
+	ns := tenantNamespace(t, g, n("hooli"), n("hooli-jobs"))
 	pod := func(name string) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns.Name},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
 	}
 	g.Expect(admin.Create(ctx, pod("before"))).To(Succeed())
 
-	a := account(t, g, "hooli", p.Name, 1)
-	settled(g, "hooli", v1alpha1.PhaseWarned)
+	a := account(t, g, n("hooli"), p.Name, 1)
+	settled(g, n("hooli"), v1alpha1.PhaseWarned)
 	// The quota bites once the controller manager has counted its usage.
 	g.Eventually(func(g Gomega) {
 		err := admin.Create(ctx, pod("blocked"))
@@ -173,7 +176,7 @@ func TestQuotaRefusesNewPods(t *testing.T) {
 		cur.Spec.Incidents[0].Waiver = &v1alpha1.Waiver{By: "support-lead", At: metav1.Now(), Reason: "Our own outage caused it."}
 		g.Expect(admin.Update(ctx, cur)).To(Succeed())
 	}, waitFor, pollEach).Should(Succeed())
-	settled(g, "hooli", v1alpha1.PhaseGood)
+	settled(g, n("hooli"), v1alpha1.PhaseGood)
 	g.Eventually(func() error { return admin.Create(ctx, pod("after")) }, waitFor, pollEach).Should(Succeed())
 }
 
@@ -182,12 +185,13 @@ func TestQuotaRefusesNewPods(t *testing.T) {
 func TestCronJobStartsNothingWhileSuspended(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
+	n := names(t)
 	ctx := context.Background()
-	p := policy(t, g, "cron-policy", v1alpha1.Enforcement{
+	p := policy(t, g, n("cron-policy"), v1alpha1.Enforcement{
 		Terminated: []v1alpha1.EnforcementAction{v1alpha1.ActionScaleToZero},
 	})
-	restricted := tenantNamespace(t, g, "umbrella", "umbrella-cron")
-	control := tenantNamespace(t, g, "wonka", "wonka-cron")
+	restricted := tenantNamespace(t, g, n("umbrella"), n("umbrella-cron"))
+	control := tenantNamespace(t, g, n("wonka"), n("wonka-cron"))
 	cron := func(ns string) *batchv1.CronJob {
 		return &batchv1.CronJob{
 			ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: ns},
@@ -199,8 +203,8 @@ func TestCronJobStartsNothingWhileSuspended(t *testing.T) {
 	}
 	g.Expect(admin.Create(ctx, cron(restricted.Name))).To(Succeed())
 	g.Expect(admin.Create(ctx, cron(control.Name))).To(Succeed())
-	account(t, g, "umbrella", p.Name, 3)
-	settled(g, "umbrella", v1alpha1.PhaseTerminated)
+	account(t, g, n("umbrella"), p.Name, 3)
+	settled(g, n("umbrella"), v1alpha1.PhaseTerminated)
 	suspendedAt := time.Now()
 
 	// Within the next scheduled minute, the control CronJob starts a Job...
@@ -231,12 +235,13 @@ func jobsSince(g Gomega, namespace string, t time.Time) int {
 func TestDeletingARestrictedNamespaceFinishes(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
+	n := names(t)
 	ctx := context.Background()
-	p := policy(t, g, "delete-policy", v1alpha1.Enforcement{Terminated: []v1alpha1.EnforcementAction{
+	p := policy(t, g, n("delete-policy"), v1alpha1.Enforcement{Terminated: []v1alpha1.EnforcementAction{
 		v1alpha1.ActionFreezeChanges, v1alpha1.ActionRevokeAccess, v1alpha1.ActionScaleToZero,
 		v1alpha1.ActionIsolateNetwork, v1alpha1.ActionBlockNewWorkloads,
 	}})
-	ns := tenantNamespace(t, g, "soylent", "soylent-prod")
+	ns := tenantNamespace(t, g, n("soylent"), n("soylent-prod"))
 	g.Expect(admin.Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "developers", Namespace: ns.Name},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "soylent-devs"}},
@@ -246,8 +251,8 @@ func TestDeletingARestrictedNamespaceFinishes(t *testing.T) {
 	g.Expect(admin.Create(ctx, deployment(ns.Name, "api", 2))).To(Succeed())
 	g.Eventually(func(g Gomega) { g.Expect(runningPods(g, ns.Name, app)).To(Equal(2)) }, waitFor, pollEach).Should(Succeed())
 
-	account(t, g, "soylent", p.Name, 3)
-	settled(g, "soylent", v1alpha1.PhaseTerminated)
+	account(t, g, n("soylent"), p.Name, 3)
+	settled(g, n("soylent"), v1alpha1.PhaseTerminated)
 	g.Expect(records(g, ns.Name)).NotTo(BeZero(), "the revoked binding is recorded")
 
 	g.Expect(admin.Delete(ctx, ns)).To(Succeed())
@@ -258,7 +263,7 @@ func TestDeletingARestrictedNamespaceFinishes(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(records(g, ns.Name)).To(BeZero(), "records of a deleted namespace left behind")
 		a := &v1alpha1.CustomerAccount{}
-		g.Expect(admin.Get(ctx, client.ObjectKey{Name: "soylent"}, a)).To(Succeed())
+		g.Expect(admin.Get(ctx, client.ObjectKey{Name: n("soylent")}, a)).To(Succeed())
 		g.Expect(a.Status.Namespaces).To(BeEmpty())
 	}, waitFor, pollEach).Should(Succeed())
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,6 +110,23 @@ func tenantUser(t *testing.T, name string) client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// runs counts each test's runs in this process (go test -count=N).
+var runs sync.Map
+
+// names gives the test's object names: the names themselves on its first
+// run, suffixed on later ones, because the suite's cluster outlives a run
+// and a namespace takes a while to go.
+func names(t *testing.T) func(string) string {
+	v, _ := runs.LoadOrStore(t.Name(), new(atomic.Int32))
+	run := v.(*atomic.Int32).Add(1)
+	return func(base string) string {
+		if run == 1 {
+			return base
+		}
+		return fmt.Sprintf("%s-%d", base, run)
+	}
 }
 
 // tenantNamespace creates a namespace of the account.
