@@ -152,8 +152,8 @@ image: $(CRANE) ## Build the manager image with crane, no Docker daemon, nothing
 	hack/build-image.sh $(CRANE) $(or $(IMG),account-lifecycle-operator:dev) $(or $(PLATFORM),linux/amd64) $(BASE)
 
 .PHONY: image-distroless
-image-distroless: ## make image on the Dockerfile's digest-pinned distroless base (pulled: needs gcr.io).
-	@$(MAKE) --no-print-directory image BASE=$(DISTROLESS_BASE)
+image-distroless: BASE = $(DISTROLESS_BASE)
+image-distroless: image ## make image on the Dockerfile's digest-pinned distroless base (pulled: needs gcr.io).
 
 .PHONY: docker-build
 docker-build: ## Build the container image.

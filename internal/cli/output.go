@@ -33,13 +33,11 @@ func checkOutput(o string) error {
 // checkWriteOutput refuses an unknown -o of a command that writes, which
 // also prints -o name.
 func checkWriteOutput(o string) error {
-	if o == "name" {
+	switch o {
+	case "", "json", "yaml", "name":
 		return nil
 	}
-	if err := checkOutput(o); err != nil {
-		return usagef("--output %q: use json, yaml or name (or leave it out for a summary)", o)
-	}
-	return nil
+	return usagef("--output %q: use json, yaml or name (or leave it out for a summary)", o)
 }
 
 // writeStructured writes v as JSON or YAML.

@@ -133,7 +133,7 @@ func TestMonitoringIsOptional(t *testing.T) {
 	if err := json.Unmarshal([]byte(got), &gotJSON); err != nil {
 		t.Fatalf("the dashboard in the ConfigMap is not JSON: %v", err)
 	}
-	readJSON(t, filepath.Join(root, "config", "prometheus", "dashboard.json"), &wantJSON)
+	readYAML(t, filepath.Join(root, "config", "prometheus", "dashboard.json"), &wantJSON)
 	if !reflect.DeepEqual(gotJSON, wantJSON) {
 		t.Error("the chart's dashboard differs from config/prometheus/dashboard.json (make manifests copies it)")
 	}
@@ -169,6 +169,7 @@ func subset(sub, of map[string]string) bool {
 	return len(sub) > 0
 }
 
+// readYAML reads a YAML (or JSON) file into into.
 func readYAML(t *testing.T, path string, into any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -176,17 +177,6 @@ func readYAML(t *testing.T, path string, into any) {
 		t.Fatal(err)
 	}
 	if err := yaml.Unmarshal(data, into); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
-func readJSON(t *testing.T, path string, into any) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, into); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
