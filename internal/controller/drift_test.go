@@ -8,8 +8,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -31,7 +29,7 @@ func TestDriftByAnExemptWriterIsCorrectedAndReported(t *testing.T) {
 	})
 	acct := createAccount(t, g, policy.Name)
 	ns := tenantNamespace(t, g, acct.Name)
-	web := deployment(ns.Name, "web", 3)
+	web := testenv.Deployment(ns.Name, "web", 3)
 	g.Expect(k8s.Create(ctx, web)).To(Succeed())
 	addIncident(g, acct.Name, abuse("a", time.Now()))
 	replicas := func(g Gomega) int32 {
@@ -81,7 +79,7 @@ func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
 		g.Expect(a.Status.Namespaces).To(ConsistOf(HaveField("Actions", ConsistOf(v1alpha1.ActionScaleToZero))))
 	}, waitFor, pollEach).Should(Succeed())
 
-	late := deployment(ns.Name, "late", 2)
+	late := testenv.Deployment(ns.Name, "late", 2)
 	g.Expect(k8s.Create(ctx, late)).To(Succeed()) // system:masters: admitted by the freeze
 	g.Eventually(func(g Gomega) {
 		d := &appsv1.Deployment{}
@@ -89,20 +87,4 @@ func TestWorkloadCreatedInASettledNamespaceIsHeld(t *testing.T) {
 		g.Expect(*d.Spec.Replicas).To(BeZero())
 		g.Expect(d.Annotations).To(HaveKeyWithValue(enforcement.AnnotationPriorReplicas, "2"))
 	}, waitFor, pollEach).Should(Succeed())
-}
-
-// deployment is a Deployment of name in ns with the given replicas.
-func deployment(ns, name string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "registry.example/" + name + ":1"}}},
-			},
-		},
-	}
 }

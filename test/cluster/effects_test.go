@@ -18,6 +18,7 @@ import (
 
 	"github.com/accountops/account-lifecycle-operator/api/v1alpha1"
 	"github.com/accountops/account-lifecycle-operator/internal/enforcement"
+	"github.com/accountops/account-lifecycle-operator/internal/testenv"
 )
 
 // A tenant bound to the aggregated edit ClusterRole, the most common
@@ -82,7 +83,7 @@ func TestWorkloadsStopAndComeBack(t *testing.T) {
 	})
 	ns := tenantNamespace(t, g, n("globex"), n("globex-prod"))
 	web := map[string]string{"app": "web"}
-	g.Expect(admin.Create(ctx, deployment(ns.Name, "web", 3))).To(Succeed())
+	g.Expect(admin.Create(ctx, testenv.Deployment(ns.Name, "web", 3))).To(Succeed())
 	worker := map[string]string{"app": "worker"}
 	g.Expect(admin.Create(ctx, &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: "reindex", Namespace: ns.Name},
@@ -248,7 +249,7 @@ func TestDeletingARestrictedNamespaceFinishes(t *testing.T) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
 	})).To(Succeed())
 	app := map[string]string{"app": "api"}
-	g.Expect(admin.Create(ctx, deployment(ns.Name, "api", 2))).To(Succeed())
+	g.Expect(admin.Create(ctx, testenv.Deployment(ns.Name, "api", 2))).To(Succeed())
 	g.Eventually(func(g Gomega) { g.Expect(runningPods(g, ns.Name, app)).To(Equal(2)) }, waitFor, pollEach).Should(Succeed())
 
 	account(t, g, n("soylent"), p.Name, 3)
@@ -274,20 +275,4 @@ func records(g Gomega, namespace string) int {
 	g.Expect(admin.List(context.Background(), &secrets, client.InNamespace(operatorNamespace),
 		client.MatchingLabels{enforcement.LabelRecordNamespace: namespace})).To(Succeed())
 	return len(secrets.Items)
-}
-
-// deployment runs replicas pods labelled app=name.
-func deployment(namespace, name string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "nginx"}}},
-			},
-		},
-	}
 }
